@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uxa/page.h - the page allocator: naturally aligned blocks of 2^order pages.
+ *
+ * A binary buddy allocator over address space reserved from the OS in large
+ * chunks. A block of order k is 2^k base pages (UXA_PAGE_SIZE each) and its
+ * address is a multiple of its size. Free buddies coalesce; free memory goes
+ * back to the OS (MADV_DONTNEED on large free blocks, whole free chunks
+ * unmapped), so the process's resident set really falls.
+ *
+ * An optional limit caps the bytes the allocator may manage, modelling a
+ * machine with fixed physical memory: under it, a high-order request can
+ * fail from fragmentation although enough free pages exist in total.
+ */
+#ifndef UXA_PAGE_H
+#define UXA_PAGE_H
+
+#include <stdio.h>
+#include <uxa/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define UXA_PAGE_SHIFT	12
+#define UXA_PAGE_SIZE	(1UL << UXA_PAGE_SHIFT)
+#define UXA_MAX_ORDER	10			/* largest block: 2^10 pages, 4 MiB */
+#define UXA_NR_ORDERS	(UXA_MAX_ORDER + 1)
+
+/**
+ * struct uxa_page_stats - a snapshot of the page allocator.
+ * @bytes_reserved: address space currently mapped from the OS (chunks).
+ * @bytes_in_use: bytes handed out in blocks and not yet freed.
+ * @bytes_free: bytes in free blocks (@bytes_reserved - @bytes_in_use).
+ * @bytes_resident: bytes of reserved memory actually resident (mincore()).
+ * @bytes_released: free bytes already given back to the OS but still reserved.
+ * @limit: the managed-bytes limit, 0 when unlimited.
+ * @free_blocks: free blocks per order, like /proc/buddyinfo.
+ * @largest_free_order: highest order with a free block, -1 when none.
+ * @frag_index: per order, the kernel's fragmentation index scaled by 1000:
+ *     -1000 when a block of that order is free (no failure expected),
+ *     otherwise 0 (failure would be from lack of memory) up to 1000
+ *     (failure would be from fragmentation).
+ * @allocs: blocks allocated since start.
+ * @frees: blocks freed since start.
+ * @failures: allocation requests that returned NULL.
+ */
+struct uxa_page_stats {
+	size_t bytes_reserved;
+	size_t bytes_in_use;
+	size_t bytes_free;
+	size_t bytes_resident;
+	size_t bytes_released;
+	size_t limit;
+	unsigned long free_blocks[UXA_NR_ORDERS];
+	int largest_free_order;
+	int frag_index[UXA_NR_ORDERS];
+	unsigned long allocs;
+	unsigned long frees;
+	unsigned long failures;
+};
+
+/**
+ * uxa_alloc_pages() - allocate a naturally aligned block of 2^@order pages.
+ * @gfp: allocation flags; __GFP_ZERO returns zeroed memory.
+ * @order: 0..UXA_MAX_ORDER.
+ *
+ * Context: Any thread; takes the page allocator's lock; may map memory.
+ * Return: the block's address (a multiple of UXA_PAGE_SIZE << @order), or
+ * NULL with errno ENOMEM (no memory, or the limit reached and no free block
+ * large enough) or EINVAL (@order out of range, unknown @gfp bits).
+ */
+UXA_API void *uxa_alloc_pages(gfp_t gfp, unsigned int order);
+
+/**
+ * uxa_free_pages() - free a block from uxa_alloc_pages().
+ * @addr: the block's address; NULL is ignored.
+ * @order: the order it was allocated with.
+ *
+ * An address the allocator did not hand out, or an order that does not
+ * match, is reported on stderr and nothing is freed; a double free aborts
+ * with a message in debug builds and is reported otherwise.
+ *
+ * Context: Any thread; takes the page allocator's lock; may unmap memory.
+ */
+UXA_API void uxa_free_pages(void *addr, unsigned int order);
+
+/**
+ * uxa_page_set_limit() - cap the bytes the allocator may manage.
+ * @bytes: a multiple of the chunk size (UXA_PAGE_SIZE << UXA_MAX_ORDER),
+ *         or 0 for no limit.
+ *
+ * Memory already reserved is kept; the limit only stops further growth.
+ *
+ * Context: Any thread; takes the page allocator's lock.
+ * Return: 0, or -EINVAL if @bytes is not a multiple of the chunk size.
+ */
+UXA_API int uxa_page_set_limit(size_t bytes);
+
+/**
+ * uxa_page_release_free() - give every free page back to the OS now.
+ *
+ * Context: Any thread; takes the page allocator's lock; makes system calls.
+ * Return: bytes newly released (madvised or unmapped).
+ */
+UXA_API size_t uxa_page_release_free(void);
+
+/**
+ * uxa_page_get_stats() - fill @st with a snapshot of the page allocator.
+ * @st: where to write.
+ *
+ * Context: Any thread; takes the page allocator's lock; calls mincore().
+ */
+UXA_API void uxa_page_get_stats(struct uxa_page_stats *st);
+
+/**
+ * uxa_page_dump() - print a buddyinfo-style table and the totals to @f.
+ * @f: output stream.
+ *
+ * Context: Any thread; takes the page allocator's lock.
+ */
+UXA_API void uxa_page_dump(FILE *f);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* UXA_PAGE_H */
