@@ -18,6 +18,10 @@
 __thread bool sync_rcu_registered;
 
 #if UXA_TSAN
+/* In the TSan runtime, not declared by clang 14's tsan_interface.h. */
+void __tsan_ignore_thread_begin(void);
+void __tsan_ignore_thread_end(void);
+
 /* Synchronisation objects for TSan only; never read or written. */
 char sync_tsan_gp_token;
 char sync_tsan_cb_token;
