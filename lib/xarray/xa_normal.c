@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xa_normal.c - the XArray's normal API (xa_*) and its locked forms (__xa_*).
+ *
+ * Writers take xa_lock (the array's spinlock) and run the advanced API under
+ * it; on -ENOMEM they allocate with the caller's gfp through __xas_nomem()
+ * (dropping the lock only if that gfp may block) and retry. A failed store
+ * leaves no half-built nodes behind (xas_result() trims them).
+ *
+ * Readers never lock: they run under the RCU read lock, which they take
+ * themselves, and restart from the head when they meet XA_RETRY_ENTRY (a
+ * node retired under them). xa_load() has its own inlined walk: it is the
+ * hot path.
+ */
+#include "xarray/xa_internal.h"
+
+/* ------------------------------------------------------------------ */
+/* Readers.                                                            */
+
+UXA_API bool xa_empty(const struct xarray *xa)
+{
+	return xa_head(xa) == NULL;
+}
+
+UXA_API bool xa_marked(const struct xarray *xa, xa_mark_t mark)
+{
+	return xa_mark_valid(mark) && xa_root_marked(xa, mark);
+}
+
+/*
+ * The read path of xa_load(): head, then one acquire load per level.
+ * A sibling leads to its canonical slot; a retry entry (or a node found
+ * behind a sibling: a split in progress) restarts from the head.
+ */
+static inline void *xa_load_walk(const struct xarray *xa, unsigned long index)
+{
+	struct xa_node *node;
+	void *entry;
+
+restart:
+	entry = xa_head(xa);
+	if (!xa_is_node(entry))
+		return index ? NULL : xa_zero_to_null(entry);
+	node = xa_to_node(entry);
+	if ((index >> node->shift) > XA_CHUNK_MASK)
+		return NULL;
+	for (;;) {
+		entry = xa_entry(node, (index >> node->shift) & XA_CHUNK_MASK);
+		if (!xa_is_node(entry))
+			break;
+		node = xa_to_node(entry);
+	}
+	if (likely(!xa_is_internal(entry)))
+		return entry;
+	if (xa_is_sibling(entry)) {
+		entry = xa_entry(node, xa_to_sibling(entry));
+		if (!xa_is_internal(entry))
+			return entry;
+	}
+	if (xa_is_zero(entry))
+		return NULL;
+	goto restart;
+}
+
+UXA_API void *xa_load(struct xarray *xa, unsigned long index)
+{
+	void *entry;
+
+	sync_rcu_read_lock();
+	entry = xa_load_walk(xa, index);
+	sync_rcu_read_unlock();
+	return entry;
+}
+
+UXA_API bool xa_get_mark(struct xarray *xa, unsigned long index, xa_mark_t mark)
+{
+	XA_STATE(xas, xa, index);
+	bool marked;
+
+	if (!xa_mark_valid(mark))
+		return false;
+	sync_rcu_read_lock();
+	while (xa_is_retry(xas_load(&xas)))
+		xas_reset(&xas);
+	marked = xas_get_mark(&xas, mark);
+	sync_rcu_read_unlock();
+	return marked;
+}
+
+UXA_API int xa_get_order(struct xarray *xa, unsigned long index)
+{
+	XA_STATE(xas, xa, index);
+	void *entry;
+	int order = 0;
+
+	sync_rcu_read_lock();
+	do {
+		xas_reset(&xas);
+		entry = xas_load(&xas);
+	} while (xa_is_retry(entry));
+	if (entry)
+		order = xas_get_order(&xas);
+	sync_rcu_read_unlock();
+	return order;
+}
+
+static void *xas_find_filtered(struct xa_state *xas, unsigned long max, xa_mark_t filter)
+{
+	if (filter < XA_MAX_MARKS)
+		return xas_find_marked(xas, max, filter);
+	return xas_find(xas, max);
+}
+
+UXA_API void *xa_find(struct xarray *xa, unsigned long *indexp, unsigned long max,
+		      xa_mark_t filter)
+{
+	XA_STATE(xas, xa, *indexp);
+	void *entry;
+
+	sync_rcu_read_lock();
+	do {
+		entry = xas_find_filtered(&xas, max, filter);
+	} while (xas_retry(&xas, entry));
+	sync_rcu_read_unlock();
+
+	if (entry)
+		*indexp = xas.xa_index;
+	return entry;
+}
+
+/* Is the state on a sibling slot of an entry that began before xa_index? */
+static bool xas_sibling(const struct xa_state *xas)
+{
+	const struct xa_node *node = xas->xa_node;
+	unsigned long mask;
+
+	if (xas_not_node((struct xa_node *)node))
+		return false;
+	mask = (XA_CHUNK_SIZE << node->shift) - 1;
+	return (xas->xa_index & mask) > ((unsigned long)xas->xa_offset << node->shift);
+}
+
+UXA_API void *xa_find_after(struct xarray *xa, unsigned long *indexp, unsigned long max,
+			    xa_mark_t filter)
+{
+	XA_STATE(xas, xa, *indexp + 1);
+	void *entry;
+
+	if (xas.xa_index == 0)
+		return NULL;
+
+	sync_rcu_read_lock();
+	for (;;) {
+		entry = xas_find_filtered(&xas, max, filter);
+		if (xas_invalid(&xas))
+			break;
+		if (xas_sibling(&xas))
+			continue;
+		if (!xas_retry(&xas, entry))
+			break;
+	}
+	sync_rcu_read_unlock();
+
+	if (entry)
+		*indexp = xas.xa_index;
+	return entry;
+}
+
+UXA_API unsigned int xa_extract(struct xarray *xa, void **dst, unsigned long start,
+				unsigned long max, unsigned int n, xa_mark_t filter)
+{
+	XA_STATE(xas, xa, start);
+	unsigned int i = 0;
+	void *entry;
+
+	if (!n)
+		return 0;
+	sync_rcu_read_lock();
+	if (filter < XA_MAX_MARKS) {
+		xas_for_each_marked(&xas, entry, max, filter) {
+			if (xas_retry(&xas, entry))
+				continue;
+			dst[i++] = entry;
+			if (i == n)
+				break;
+		}
+	} else {
+		xas_for_each(&xas, entry, max) {
+			if (xas_retry(&xas, entry))
+				continue;
+			dst[i++] = entry;
+			if (i == n)
+				break;
+		}
+	}
+	sync_rcu_read_unlock();
+	return i;
+}
+
+/* ------------------------------------------------------------------ */
+/* Locked writers (xa_lock held).                                      */
+
+static bool xa_refuse_entry(const char *func, const void *entry)
+{
+	if (likely(!xa_entry_invalid(entry)))
+		return false;
+#if UXA_DEBUG
+	uxa_report("%s: internal entry %p cannot be stored; -EINVAL", func, entry);
+#else
+	(void)func;
+#endif
+	return true;
+}
+
+UXA_API void *__xa_erase(struct xarray *xa, unsigned long index)
+{
+	XA_STATE(xas, xa, index);
+
+	return xas_result(&xas, xa_zero_to_null(xas_store(&xas, NULL)));
+}
+
+UXA_API void *__xa_store(struct xarray *xa, unsigned long index, void *entry, gfp_t gfp)
+{
+	XA_STATE(xas, xa, index);
+	void *curr;
+
+	if (xa_refuse_entry(__func__, entry))
+		return XA_ERROR(-EINVAL);
+	if (xa_track_free(xa) && !entry)
+		entry = XA_ZERO_ENTRY;
+
+	do {
+		curr = xas_store(&xas, entry);
+		if (xa_track_free(xa))
+			xas_clear_mark(&xas, XA_FREE_MARK);
+	} while (__xas_nomem(&xas, gfp));
+
+	return xas_result(&xas, xa_zero_to_null(curr));
+}
+
+UXA_API void *__xa_cmpxchg(struct xarray *xa, unsigned long index, void *old, void *entry,
+			   gfp_t gfp)
+{
+	XA_STATE(xas, xa, index);
+	void *curr;
+
+	if (xa_refuse_entry(__func__, entry))
+		return XA_ERROR(-EINVAL);
+
+	do {
+		curr = xas_load(&xas);
+		if (curr == old) {
+			xas_store(&xas, entry);
+			if (xa_track_free(xa) && entry && !curr)
+				xas_clear_mark(&xas, XA_FREE_MARK);
+		}
+	} while (__xas_nomem(&xas, gfp));
+
+	return xas_result(&xas, xa_zero_to_null(curr));
+}
+
+UXA_API int __xa_insert(struct xarray *xa, unsigned long index, void *entry, gfp_t gfp)
+{
+	XA_STATE(xas, xa, index);
+	void *curr;
+
+	if (xa_refuse_entry(__func__, entry))
+		return -EINVAL;
+	if (!entry)
+		entry = XA_ZERO_ENTRY;
+
+	do {
+		curr = xas_load(&xas);
+		if (!curr) {
+			xas_store(&xas, entry);
+			if (xa_track_free(xa))
+				xas_clear_mark(&xas, XA_FREE_MARK);
+		} else {
+			xas_set_err(&xas, -EBUSY);
+		}
+	} while (__xas_nomem(&xas, gfp));
+
+	return xa_err(xas_result(&xas, NULL));
+}
+
+UXA_API int __xa_alloc(struct xarray *xa, uint32_t *id, void *entry, struct xa_limit limit,
+		       gfp_t gfp)
+{
+	XA_STATE(xas, xa, 0);
+
+	if (xa_refuse_entry(__func__, entry))
+		return -EINVAL;
+	if (!xa_track_free(xa)) {
+#if UXA_DEBUG
+		uxa_report("xa_alloc: array %p was not created with XA_FLAGS_ALLOC; -EINVAL",
+			   (void *)xa);
+#endif
+		return -EINVAL;
+	}
+	if (!entry)
+		entry = XA_ZERO_ENTRY;
+
+	do {
+		xas.xa_index = limit.min;
+		xas_find_marked(&xas, limit.max, XA_FREE_MARK);
+		if (xas.xa_node == XAS_RESTART)
+			xas_set_err(&xas, -EBUSY);
+		else
+			*id = (uint32_t)xas.xa_index;
+		xas_store(&xas, entry);
+		xas_clear_mark(&xas, XA_FREE_MARK);
+	} while (__xas_nomem(&xas, gfp));
+
+	return xa_err(xas_result(&xas, NULL));
+}
+
+UXA_API int __xa_alloc_cyclic(struct xarray *xa, uint32_t *id, void *entry,
+			      struct xa_limit limit, uint32_t *next, gfp_t gfp)
+{
+	uint32_t min = limit.min;
+	int ret;
+
+	limit.min = min > *next ? min : *next;
+	ret = __xa_alloc(xa, id, entry, limit, gfp);
+	if ((xa_flags_get(xa) & XA_FLAGS_ALLOC_WRAPPED) && ret == 0) {
+		xa_flags_put(xa, xa_flags_get(xa) & ~XA_FLAGS_ALLOC_WRAPPED);
+		ret = 1;
+	}
+
+	if (ret < 0 && limit.min > min) {
+		limit.min = min;
+		ret = __xa_alloc(xa, id, entry, limit, gfp);
+		if (ret == 0)
+			ret = 1;
+	}
+
+	if (ret >= 0) {
+		*next = *id + 1;
+		if (*next == 0)
+			xa_flags_put(xa, xa_flags_get(xa) | XA_FLAGS_ALLOC_WRAPPED);
+	}
+	return ret;
+}
+
+UXA_API void __xa_set_mark(struct xarray *xa, unsigned long index, xa_mark_t mark)
+{
+	XA_STATE(xas, xa, index);
+
+	if (!xa_mark_valid(mark)) {
+		xa_report_bad_mark(__func__, mark);
+		return;
+	}
+	if (xas_load(&xas))
+		xas_set_mark(&xas, mark);
+}
+
+UXA_API void __xa_clear_mark(struct xarray *xa, unsigned long index, xa_mark_t mark)
+{
+	XA_STATE(xas, xa, index);
+
+	if (!xa_mark_valid(mark)) {
+		xa_report_bad_mark(__func__, mark);
+		return;
+	}
+	if (xas_load(&xas))
+		xas_clear_mark(&xas, mark);
+}
+
+/* ------------------------------------------------------------------ */
+/* Self-locking writers. xa_lock: taken here, released before return.  */
+
+UXA_API void *xa_store(struct xarray *xa, unsigned long index, void *entry, gfp_t gfp)
+{
+	void *curr;
+
+	sync_spin_lock(&xa->xa_lock);
+	curr = __xa_store(xa, index, entry, gfp);
+	sync_spin_unlock(&xa->xa_lock);
+	return curr;
+}
+
+UXA_API void *xa_erase(struct xarray *xa, unsigned long index)
+{
+	void *entry;
+
+	sync_spin_lock(&xa->xa_lock);
+	entry = __xa_erase(xa, index);
+	sync_spin_unlock(&xa->xa_lock);
+	return entry;
+}
+
+UXA_API void *xa_cmpxchg(struct xarray *xa, unsigned long index, void *old, void *entry,
+			 gfp_t gfp)
+{
+	void *curr;
+
+	sync_spin_lock(&xa->xa_lock);
+	curr = __xa_cmpxchg(xa, index, old, entry, gfp);
+	sync_spin_unlock(&xa->xa_lock);
+	return curr;
+}
+
+UXA_API int xa_insert(struct xarray *xa, unsigned long index, void *entry, gfp_t gfp)
+{
+	int err;
+
+	sync_spin_lock(&xa->xa_lock);
+	err = __xa_insert(xa, index, entry, gfp);
+	sync_spin_unlock(&xa->xa_lock);
+	return err;
+}
+
+UXA_API int xa_alloc(struct xarray *xa, uint32_t *id, void *entry, struct xa_limit limit,
+		     gfp_t gfp)
+{
+	int err;
+
+	sync_spin_lock(&xa->xa_lock);
+	err = __xa_alloc(xa, id, entry, limit, gfp);
+	sync_spin_unlock(&xa->xa_lock);
+	return err;
+}
+
+UXA_API int xa_alloc_cyclic(struct xarray *xa, uint32_t *id, void *entry,
+			    struct xa_limit limit, uint32_t *next, gfp_t gfp)
+{
+	int err;
+
+	sync_spin_lock(&xa->xa_lock);
+	err = __xa_alloc_cyclic(xa, id, entry, limit, next, gfp);
+	sync_spin_unlock(&xa->xa_lock);
+	return err;
+}
+
+UXA_API void xa_set_mark(struct xarray *xa, unsigned long index, xa_mark_t mark)
+{
+	sync_spin_lock(&xa->xa_lock);
+	__xa_set_mark(xa, index, mark);
+	sync_spin_unlock(&xa->xa_lock);
+}
+
+UXA_API void xa_clear_mark(struct xarray *xa, unsigned long index, xa_mark_t mark)
+{
+	sync_spin_lock(&xa->xa_lock);
+	__xa_clear_mark(xa, index, mark);
+	sync_spin_unlock(&xa->xa_lock);
+}
+
+/*
+ * Set xas to the largest naturally aligned block at @first that fits in
+ * [@first, @last] at a node level, plus as many further slots of that
+ * level as fit in the same node and the range (as the kernel does).
+ */
+static void xas_set_range(struct xa_state *xas, unsigned long first, unsigned long last)
+{
+	unsigned long span = last - first;	/* indices in the range, minus one */
+	unsigned int shift = 0;
+	unsigned long slots, room;
+
+	xas_set(xas, first);
+	while (shift + XA_CHUNK_SHIFT < XA_BITS_PER_LONG) {
+		unsigned long size = 1UL << (shift + XA_CHUNK_SHIFT);
+
+		if ((first & (size - 1)) || span < size - 1)
+			break;
+		shift += XA_CHUNK_SHIFT;
+	}
+	/* Whole slots of 2^shift indices in the range: floor((span + 1) >> shift). */
+	slots = span >> shift;
+	if ((span & ((1UL << shift) - 1)) == (1UL << shift) - 1)
+		slots++;
+	room = XA_CHUNK_SIZE - ((first >> shift) & XA_CHUNK_MASK);
+	if (slots > room)
+		slots = room;
+	xas->xa_shift = shift;
+	xas->xa_sibs = slots - 1;
+}
+
+UXA_API void *xa_store_range(struct xarray *xa, unsigned long first, unsigned long last,
+			     void *entry, gfp_t gfp)
+{
+	XA_STATE(xas, xa, 0);
+
+	if (xa_entry_invalid(entry) || xa_is_zero(entry) || last < first) {
+#if UXA_DEBUG
+		uxa_report("xa_store_range: invalid entry %p or range [%lu, %lu]; -EINVAL",
+			   entry, first, last);
+#endif
+		return XA_ERROR(-EINVAL);
+	}
+
+	/* xa_lock: taken here, dropped only inside __xas_nomem(), released below. */
+	sync_spin_lock(&xa->xa_lock);
+	do {
+		for (;;) {
+			unsigned long end;
+
+			xas_set_range(&xas, first, last);
+			xas_store(&xas, entry);
+			if (xas_error(&xas))
+				break;
+			end = first + ((xas.xa_sibs + 1UL) << xas.xa_shift) - 1;
+			if (end >= last)
+				break;
+			first = end + 1;
+		}
+	} while (__xas_nomem(&xas, gfp));
+	entry = xas_result(&xas, NULL);
+	sync_spin_unlock(&xa->xa_lock);
+	return entry;
+}
