@@ -39,6 +39,7 @@
 
 #include "uxa_config.h"
 
+#include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -199,6 +200,29 @@ static inline void sync_spin_unlock(uxa_spinlock_t *lock)
 static inline bool sync_spin_is_locked(uxa_spinlock_t *lock)
 {
 	return ck_spinlock_fas_locked(sync_ck_lock(lock));
+}
+
+/* ------------------------------------------------------------------ */
+/* Sleeping mutexes (pthread), for slow paths that may block: the      */
+/* mobility and compaction serialisation (doc/design.md, lock order).  */
+/* TSan intercepts pthread mutexes itself; no annotation is needed.    */
+
+typedef pthread_mutex_t sync_mutex_t;
+#define SYNC_MUTEX_INIT	PTHREAD_MUTEX_INITIALIZER
+
+static inline void sync_mutex_lock(sync_mutex_t *m)
+{
+	pthread_mutex_lock(m);
+}
+
+static inline bool sync_mutex_trylock(sync_mutex_t *m)
+{
+	return pthread_mutex_trylock(m) == 0;
+}
+
+static inline void sync_mutex_unlock(sync_mutex_t *m)
+{
+	pthread_mutex_unlock(m);
 }
 
 #endif /* UXA_SYNC_H */
