@@ -44,6 +44,11 @@ extern "C" {
  * @allocs: blocks allocated since start.
  * @frees: blocks freed since start.
  * @failures: allocation requests that returned NULL.
+ * @compactions: compactions attempted (allocation path and
+ *     uxa_page_compact(), not counting calls that found a free block).
+ * @compactions_succeeded: those that produced a free block of their order.
+ * @compact_pages_moved: in-use pages vacated by compaction since start.
+ * @compact_ns: nanoseconds spent compacting since start.
  */
 struct uxa_page_stats {
 	size_t bytes_reserved;
@@ -58,6 +63,36 @@ struct uxa_page_stats {
 	unsigned long allocs;
 	unsigned long frees;
 	unsigned long failures;
+	unsigned long compactions;
+	unsigned long compactions_succeeded;
+	unsigned long compact_pages_moved;
+	unsigned long long compact_ns;
+};
+
+/**
+ * struct uxa_compact_stats - what one compaction did.
+ * @order: the order asked for.
+ * @success: a free block of @order was made (or already existed).
+ * @blocks_scanned: aligned candidate blocks of @order examined.
+ * @owners_asked: owners handed to the layer above to vacate, over all
+ *     attempts.
+ * @owners_vacated: owners it reported vacated completely.
+ * @pages_moved: in-use pages of the target blocks that were vacated.
+ * @ns: wall-clock nanoseconds the compaction took.
+ * @free_blocks_before: free blocks per order before (like @free_blocks of
+ *     struct uxa_page_stats).
+ * @free_blocks_after: free blocks per order after.
+ */
+struct uxa_compact_stats {
+	unsigned int order;
+	bool success;
+	unsigned long blocks_scanned;
+	unsigned long owners_asked;
+	unsigned long owners_vacated;
+	unsigned long pages_moved;
+	unsigned long long ns;
+	unsigned long free_blocks_before[UXA_NR_ORDERS];
+	unsigned long free_blocks_after[UXA_NR_ORDERS];
 };
 
 /**
@@ -65,7 +100,15 @@ struct uxa_page_stats {
  * @gfp: allocation flags; __GFP_ZERO returns zeroed memory.
  * @order: 0..UXA_MAX_ORDER.
  *
+ * When the limit leaves no free block large enough although enough pages
+ * are free, and @gfp has __GFP_DIRECT_RECLAIM, the allocator compacts:
+ * it asks the slab to move the objects out of the cheapest aligned block
+ * of movable pages and hands that block over (see uxa_page_compact()).
+ *
  * Context: Any thread; takes the page allocator's lock; may map memory.
+ * With __GFP_DIRECT_RECLAIM it may block on the compaction mutex, which
+ * comes before every other lock of the library: hold none of them then
+ * (pass GFP_NOWAIT under a lock).
  * Return: the block's address (a multiple of UXA_PAGE_SIZE << @order), or
  * NULL with errno ENOMEM (no memory, or the limit reached and no free block
  * large enough) or EINVAL (@order out of range, unknown @gfp bits).
@@ -104,6 +147,30 @@ UXA_API int uxa_page_set_limit(size_t bytes);
  * Return: bytes newly released (madvised or unmapped).
  */
 UXA_API size_t uxa_page_release_free(void);
+
+/**
+ * uxa_page_compact() - make a free block of 2^@order pages exist.
+ * @order: 0..UXA_MAX_ORDER.
+ * @st: filled with what was done, or NULL.
+ *
+ * Explicit, on-demand compaction ("reliable higher-order allocations"):
+ * the aligned block of @order that is cheapest to clear (every in-use page
+ * in it owned by a movable slab; cost = in-use pages) is captured, so that
+ * nothing can be allocated into it, and the slab layer is asked to move
+ * the objects of its owners elsewhere. Once the whole block is free it is
+ * put on the free list. A bounded number of candidates is tried, cheapest
+ * first. Compactions are serialised.
+ *
+ * Context: A thread holding no lock of the library (it takes the
+ * compaction mutex, which comes before every other lock, and runs the
+ * slab's mobility callbacks). From inside those callbacks it returns
+ * -EAGAIN instead of compacting again.
+ * Return: 0 when a free block of @order exists (already, or made now);
+ * -EINVAL if @order is out of range; -ENOMEM if no block could be cleared
+ * (no candidate of movable pages, or no mobility registered); -EAGAIN if
+ * candidates existed but none could be emptied, or when called recursively.
+ */
+UXA_API int uxa_page_compact(unsigned int order, struct uxa_compact_stats *st);
 
 /**
  * uxa_page_get_stats() - fill @st with a snapshot of the page allocator.
