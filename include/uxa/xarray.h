@@ -487,7 +487,7 @@ static inline void xa_init(struct xarray *xa)
 /* Locking: xa_lock is a spinlock (uxa_spinlock_t); the bh/irq forms alias it. */
 #define xa_trylock(xa)		uxa_spin_trylock(&(xa)->xa_lock)
 #define xa_lock(xa)		uxa_spin_lock(&(xa)->xa_lock)
-#define xa_unlock(xa)		uxa_spin_unlock(&(xa)->xa_lock)
+#define xa_unlock(xa)		__xa_unlock(xa)
 #define xa_lock_bh(xa)		xa_lock(xa)
 #define xa_unlock_bh(xa)	xa_unlock(xa)
 #define xa_lock_irq(xa)		xa_lock(xa)
@@ -1062,6 +1062,66 @@ struct xa_node {
  * Return: the cache (aborts if it cannot be created).
  */
 UXA_API struct kmem_cache *xa_node_cache(void);
+
+/**
+ * __xa_unlock() - release xa_lock (what xa_unlock() and xas_unlock() expand to).
+ * @xa: the array, locked by this thread.
+ *
+ * If this critical section took nodes out of the tree while a node
+ * migration is in flight, waits (with no lock held) until that migration
+ * can no longer touch @xa, so that an owner who emptied or destroyed the
+ * array may free its struct xarray as soon as this returns.
+ *
+ * Context: Releases xa_lock. May wait for a node migration (microseconds),
+ * so do not hold another array's xa_lock across it unless the migrator
+ * could never need it (the migrator only trylocks, so this cannot deadlock).
+ */
+UXA_API void __xa_unlock(struct xarray *xa);
+
+/**
+ * struct xa_migration_stats - what node migration has done since start.
+ * @nodes_moved: nodes copied to a new node and republished.
+ * @nodes_already_free: nodes found retired (awaiting RCU): nothing to move.
+ * @nodes_failed: nodes left in place because no copy could be allocated.
+ * @slabs_refused: slabs can_free() refused (a preallocated node in them).
+ * @slabs_reclaimed: slabs whose nodes reclaim() processed.
+ * @lock_holds: array lock acquisitions by the migrator (each moves every
+ *     node of one slab that belongs to that array).
+ * @ns: nanoseconds spent in reclaim (moving), excluding grace periods.
+ */
+struct xa_migration_stats {
+	unsigned long nodes_moved;
+	unsigned long nodes_already_free;
+	unsigned long nodes_failed;
+	unsigned long slabs_refused;
+	unsigned long slabs_reclaimed;
+	unsigned long lock_holds;
+	unsigned long long ns;
+};
+
+/**
+ * xa_defrag_nodes() - defragment the XArray node cache by moving nodes.
+ * @max_occupancy_percent: slabs at or below this occupancy (0..100) are
+ *     vacated, sparsest first (kmem_cache_defrag() on xa_node_cache()).
+ *
+ * Nodes move under live readers and writers: each moved node is copied,
+ * its children and parent re-pointed, the copy published, and the old copy
+ * freed after one RCU grace period shared by the whole batch.
+ *
+ * Context: Blocks (array locks, one RCU barrier). Not inside an RCU
+ * read-side section, not holding any xa_lock. May allocate nodes.
+ * Return: pages given back to the page allocator, or a negative errno from
+ * kmem_cache_defrag() (-EINVAL for a percentage out of range).
+ */
+UXA_API long xa_defrag_nodes(int max_occupancy_percent);
+
+/**
+ * xa_migration_get_stats() - node migration counters since start.
+ * @st: where to write.
+ *
+ * Context: Any thread; lock-free snapshot (counters may be mid-update).
+ */
+UXA_API void xa_migration_get_stats(struct xa_migration_stats *st);
 
 /**
  * xa_check() - verify the tree's invariants (a debugging aid).

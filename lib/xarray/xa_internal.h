@@ -20,6 +20,7 @@
 #include <uxa/xarray.h>
 
 #include "debug.h"
+#include "mobility/mobility.h"
 #include "sync/sync.h"
 
 /* ------------------------------------------------------------------ */
@@ -231,7 +232,12 @@ static inline void *xa_zero_to_null(void *entry)
 }
 
 /* ------------------------------------------------------------------ */
-/* Core entry points shared with xa_normal.c and xa_check.c.           */
+/* Core entry points shared with xa_normal.c, xa_check.c and lib/mobility. */
+
+/* Unlink-time retirement of a node that was in the tree (xa_lock held):
+ * node->array becomes XA_RCU_FREE and the node is freed after a grace
+ * period. The node migrator retires its victims through it. */
+SYNC_HIDDEN void xa_node_retire(struct xa_node *node);
 
 /* xas_nomem() for callers holding xa_lock: drops and retakes it around
  * the allocation when @gfp may block (__GFP_DIRECT_RECLAIM). */

@@ -375,7 +375,7 @@ UXA_API void *xa_store(struct xarray *xa, unsigned long index, void *entry, gfp_
 
 	sync_spin_lock(&xa->xa_lock);
 	curr = __xa_store(xa, index, entry, gfp);
-	sync_spin_unlock(&xa->xa_lock);
+	xa_unlock_settle(xa);
 	return curr;
 }
 
@@ -385,7 +385,7 @@ UXA_API void *xa_erase(struct xarray *xa, unsigned long index)
 
 	sync_spin_lock(&xa->xa_lock);
 	entry = __xa_erase(xa, index);
-	sync_spin_unlock(&xa->xa_lock);
+	xa_unlock_settle(xa);
 	return entry;
 }
 
@@ -396,7 +396,7 @@ UXA_API void *xa_cmpxchg(struct xarray *xa, unsigned long index, void *old, void
 
 	sync_spin_lock(&xa->xa_lock);
 	curr = __xa_cmpxchg(xa, index, old, entry, gfp);
-	sync_spin_unlock(&xa->xa_lock);
+	xa_unlock_settle(xa);
 	return curr;
 }
 
@@ -406,7 +406,7 @@ UXA_API int xa_insert(struct xarray *xa, unsigned long index, void *entry, gfp_t
 
 	sync_spin_lock(&xa->xa_lock);
 	err = __xa_insert(xa, index, entry, gfp);
-	sync_spin_unlock(&xa->xa_lock);
+	xa_unlock_settle(xa);
 	return err;
 }
 
@@ -417,7 +417,7 @@ UXA_API int xa_alloc(struct xarray *xa, uint32_t *id, void *entry, struct xa_lim
 
 	sync_spin_lock(&xa->xa_lock);
 	err = __xa_alloc(xa, id, entry, limit, gfp);
-	sync_spin_unlock(&xa->xa_lock);
+	xa_unlock_settle(xa);
 	return err;
 }
 
@@ -428,7 +428,7 @@ UXA_API int xa_alloc_cyclic(struct xarray *xa, uint32_t *id, void *entry,
 
 	sync_spin_lock(&xa->xa_lock);
 	err = __xa_alloc_cyclic(xa, id, entry, limit, next, gfp);
-	sync_spin_unlock(&xa->xa_lock);
+	xa_unlock_settle(xa);
 	return err;
 }
 
@@ -436,14 +436,14 @@ UXA_API void xa_set_mark(struct xarray *xa, unsigned long index, xa_mark_t mark)
 {
 	sync_spin_lock(&xa->xa_lock);
 	__xa_set_mark(xa, index, mark);
-	sync_spin_unlock(&xa->xa_lock);
+	xa_unlock_settle(xa);
 }
 
 UXA_API void xa_clear_mark(struct xarray *xa, unsigned long index, xa_mark_t mark)
 {
 	sync_spin_lock(&xa->xa_lock);
 	__xa_clear_mark(xa, index, mark);
-	sync_spin_unlock(&xa->xa_lock);
+	xa_unlock_settle(xa);
 }
 
 /*
@@ -506,6 +506,6 @@ UXA_API void *xa_store_range(struct xarray *xa, unsigned long first, unsigned lo
 		}
 	} while (__xas_nomem(&xas, gfp));
 	entry = xas_result(&xas, NULL);
-	sync_spin_unlock(&xa->xa_lock);
+	xa_unlock_settle(xa);
 	return entry;
 }

@@ -39,6 +39,8 @@ static void xa_node_cache_create(void)
 				  _Alignof(struct xa_node), 0, NULL);
 	if (!cache)
 		uxa_bug("cannot create the xa_node slab cache");
+	if (xa_node_mobility_setup(cache))
+		uxa_bug("cannot make the xa_node slab cache mobile");
 	/* Pairs with the acquire in xa_node_cache(). */
 	sync_store_release(&xa_node_cachep, cache);
 }
@@ -88,7 +90,13 @@ static void xa_node_free(struct xa_node *node)
 {
 	UXA_ASSERT(xa_list_empty(&node->private_list));
 	xa_node_set_array(node, XA_RCU_FREE);
+	xa_retired_nodes = true;	/* settled after xa_unlock (mobility.h) */
 	sync_call_rcu(&node->rcu_head, xa_node_rcu_free);
+}
+
+void xa_node_retire(struct xa_node *node)
+{
+	xa_node_free(node);
 }
 
 /* Free the preallocated nodes (chained through ->parent); never published. */
@@ -1297,5 +1305,5 @@ UXA_API void xa_destroy(struct xarray *xa)
 		xa_root_mark_clear(xa, XA_FREE_MARK);
 	if (xa_is_node(entry))
 		xas_free_nodes(&xas, xa_to_node(entry));
-	sync_spin_unlock(&xa->xa_lock);
+	xa_unlock_settle(xa);
 }
