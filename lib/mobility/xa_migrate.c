@@ -211,11 +211,11 @@ static struct xarray *xa_lock_node_array(struct xa_node *node)
 	}
 }
 
+/* Our own retired victims need no settling (we hold the window):
+ * xa_node_reclaim() restores the thread's flag when it is done. */
 static void xa_unlock_migrated(struct xarray *xa)
 {
 	sync_spin_unlock(&xa->xa_lock);
-	/* Our own retired victims need no settling: we hold the window. */
-	xa_retired_nodes = false;
 }
 
 /* ------------------------------------------------------------------ */
@@ -319,6 +319,9 @@ static void xa_node_reclaim(struct kmem_cache *s, void **objects, unsigned int n
 	bool done[XA_MIGRATE_BATCH * 16];
 	unsigned long long start = xa_now_ns();
 	unsigned long moved = 0, already_free = 0;
+	/* Compaction may run us inside a writer's __xas_nomem(): that
+	 * writer's own retirements must still be settled at its unlock. */
+	bool caller_retired = xa_retired_nodes;
 
 	(void)private;
 	if (nr > sizeof(done) / sizeof(done[0]))
@@ -345,6 +348,7 @@ static void xa_node_reclaim(struct kmem_cache *s, void **objects, unsigned int n
 		moved += xa_migrate_array_batch(s, objects, i, nr, done);
 	}
 	migration_window_close();
+	xa_retired_nodes = caller_retired;
 
 	xa_stat_add(&xa_mig_stats.nodes_moved, moved);
 	xa_stat_add(&xa_mig_stats.nodes_already_free, already_free);
