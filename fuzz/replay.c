@@ -7,6 +7,7 @@
  * and handed to LLVMFuzzerTestOneInput(). Lets gcc builds and the
  * sanitizer builds run the corpora as ordinary tests.
  */
+#define _GNU_SOURCE	/* asprintf() */
 #include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
