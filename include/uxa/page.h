@@ -10,7 +10,9 @@
  *
  * An optional limit caps the bytes the allocator may manage, modelling a
  * machine with fixed physical memory: under it, a high-order request can
- * fail from fragmentation although enough free pages exist in total.
+ * fail from fragmentation although enough free pages exist in total. Then
+ * compaction (uxa_page_compact(), or automatically for requests that may
+ * block) asks the slab layer to move objects out of the way.
  */
 #ifndef UXA_PAGE_H
 #define UXA_PAGE_H
@@ -31,7 +33,8 @@ extern "C" {
  * struct uxa_page_stats - a snapshot of the page allocator.
  * @bytes_reserved: address space currently mapped from the OS (chunks).
  * @bytes_in_use: bytes handed out in blocks and not yet freed.
- * @bytes_free: bytes in free blocks (@bytes_reserved - @bytes_in_use).
+ * @bytes_free: bytes in free blocks (@bytes_reserved - @bytes_in_use),
+ *     including those held by a compaction in progress.
  * @bytes_resident: bytes of reserved memory actually resident (mincore()).
  * @bytes_released: free bytes already given back to the OS but still reserved.
  * @limit: the managed-bytes limit, 0 when unlimited.
@@ -120,11 +123,14 @@ UXA_API void *uxa_alloc_pages(gfp_t gfp, unsigned int order);
  * @addr: the block's address; NULL is ignored.
  * @order: the order it was allocated with.
  *
- * An address the allocator did not hand out, or an order that does not
- * match, is reported on stderr and nothing is freed; a double free aborts
- * with a message in debug builds and is reported otherwise.
+ * An address the allocator did not hand out (outside its memory, or not
+ * the start of an allocated block), or an order that does not match, is
+ * reported on stderr and nothing is freed; a double free (an address inside
+ * a free block) aborts with a message in debug builds and is reported and
+ * ignored otherwise.
  *
- * Context: Any thread; takes the page allocator's lock; may unmap memory.
+ * Context: Any thread; takes the page allocator's lock; may madvise or
+ * unmap memory.
  */
 UXA_API void uxa_free_pages(void *addr, unsigned int order);
 
@@ -143,8 +149,12 @@ UXA_API int uxa_page_set_limit(size_t bytes);
 /**
  * uxa_page_release_free() - give every free page back to the OS now.
  *
+ * Every free block is MADV_DONTNEED'd and every entirely free chunk is
+ * unmapped, including the one normally kept for reuse.
+ *
  * Context: Any thread; takes the page allocator's lock; makes system calls.
- * Return: bytes newly released (madvised or unmapped).
+ * Return: bytes newly released: free bytes that had not been given back to
+ * the OS before (madvised now, or unmapped with their chunk).
  */
 UXA_API size_t uxa_page_release_free(void);
 

@@ -327,10 +327,12 @@ static void compact_run(struct compact_run *run)
 		run->st.success = true;
 		goto out;
 	}
-	page_alloc.compactions++;
 	/* Pairs with the release in page_register_vacate(). */
 	fn = sync_load_acquire(&vacate_fn);
-	nr = fn ? scan_candidates_locked(run->order, best, &run->st.blocks_scanned) : 0;
+	if (!fn)
+		goto out;	/* nothing can move: not an attempt */
+	page_alloc.compactions++;
+	nr = scan_candidates_locked(run->order, best, &run->st.blocks_scanned);
 	run->nr_candidates = nr;
 	for (unsigned int i = 0; i < nr && !run->st.success; i++) {
 		run->st.success = compact_candidate(run, &best[i], fn) ||

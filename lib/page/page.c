@@ -363,12 +363,12 @@ void buddy_free_locked(struct page_desc *d, unsigned int order)
 		order++;
 	}
 	d = &base[idx];
-	if (order >= PAGE_RELEASE_ORDER)
-		release_block_locked(d, order);
 	if (order == UXA_MAX_ORDER && page_alloc.nr_free[UXA_MAX_ORDER] >= PAGE_RETAIN_CHUNKS) {
 		chunk_unmap_locked(desc_chunk(d));
 		return;
 	}
+	if (order >= PAGE_RELEASE_ORDER)
+		release_block_locked(d, order);
 	buddy_list_add_locked(d, order);
 }
 
@@ -448,7 +448,14 @@ static struct page_desc *page_find_block(struct page_desc *d)
 	return NULL;
 }
 
-enum free_verdict { FREE_OK, FREE_FOREIGN, FREE_DOUBLE, FREE_WRONG_ORDER, FREE_INSIDE };
+enum free_verdict {
+	FREE_OK,
+	FREE_FOREIGN,		/* not in a chunk we have mapped */
+	FREE_DOUBLE,		/* the start of a free block: freed already */
+	FREE_WRONG_ORDER,	/* an allocated block of another order */
+	FREE_INSIDE,		/* inside an allocated block, not its start */
+	FREE_INTO_FREE,		/* inside a free block, not its start */
+};
 
 /* Is (@addr, @order) a block we handed out? Sets *@found to its block. */
 static enum free_verdict check_free_locked(uintptr_t addr, unsigned int order,
@@ -458,17 +465,17 @@ static enum free_verdict check_free_locked(uintptr_t addr, unsigned int order,
 	struct page_desc *d, *h;
 
 	*found = NULL;
-	if (!chunk || !chunk->mapped || (addr & (UXA_PAGE_SIZE - 1)))
+	if (!chunk || !chunk->mapped)
 		return FREE_FOREIGN;
 	d = &chunk->pages[(addr - chunk->base) >> UXA_PAGE_SHIFT];
 	h = page_find_block(d);
 	if (!h)
 		return FREE_FOREIGN;
 	*found = h;
+	if (h != d || (addr & (UXA_PAGE_SIZE - 1)))
+		return h->state == PAGE_USED ? FREE_INSIDE : FREE_INTO_FREE;
 	if (h->state == PAGE_FREE || h->state == PAGE_CAPTURED)
 		return FREE_DOUBLE;
-	if (h != d)
-		return FREE_INSIDE;
 	if (h->order != order)
 		return FREE_WRONG_ORDER;
 	return FREE_OK;
@@ -530,6 +537,15 @@ UXA_API void uxa_free_pages(void *addr, unsigned int order)
 	case FREE_INSIDE:
 		uxa_report("uxa_free_pages(%p, %u): not the start of a block (inside %p of order %u); nothing freed",
 			   addr, order, block, block_order);
+		break;
+	case FREE_INTO_FREE:
+#if UXA_DEBUG
+		uxa_bug("uxa_free_pages(%p, %u): inside free block %p of order %u (double free?)",
+			addr, order, block, block_order);
+#else
+		uxa_report("uxa_free_pages(%p, %u): inside free block %p of order %u (double free?); ignored",
+			   addr, order, block, block_order);
+#endif
 		break;
 	}
 }

@@ -334,6 +334,7 @@ Test(page, foreign_pointers_are_reported_and_ignored)
 	msg = captured_stderr();
 	cr_assert(strstr(msg, "not memory of the page allocator"), "%s", msg);
 	cr_assert(strstr(msg, "order out of range"), "%s", msg);
+	cr_assert(strstr(msg, "not the start of a block"), "%s", msg);
 
 	after = stats();
 	cr_assert_eq(after.frees, before.frees, "nothing freed");
