@@ -710,8 +710,13 @@ UXA_API void *xas_store(struct xa_state *xas, void *entry)
 		count += !next - !entry;
 		values += !xa_is_value(first) - !value;
 		if (entry) {
-			if (offset == max)
+			if (offset == max) {
+				/* Siblings left after @max now name the new entry. */
+				while (++offset < XA_CHUNK_SIZE &&
+				       xa_is_sibling(xa_entry_locked(node, offset)))
+					values += !xa_is_value(first) - !value;
 				break;
+			}
 			if (!xa_is_sibling(entry))
 				entry = xa_mk_sibling(xas->xa_offset);
 		} else {
