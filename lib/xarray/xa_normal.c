@@ -154,7 +154,8 @@ UXA_API void *xa_find_after(struct xarray *xa, unsigned long *indexp, unsigned l
 		entry = xas_find_filtered(&xas, max, filter);
 		if (xas_invalid(&xas))
 			break;
-		if (xas_sibling(&xas))
+		/* A marked search moves back to the first index of the entry. */
+		if (xas_sibling(&xas) || xas.xa_index <= *indexp)
 			continue;
 		if (!xas_retry(&xas, entry))
 			break;
