@@ -204,6 +204,12 @@ SEEDS = {
     "mixed": fill(20, step=13) + store_range(idx(64), 5, val(7)) + mark(idx(70), 1) +
              op(ALLOC, ALLOC_ARR) + [0] + val(1) + [0] + op(RESERVE) + idx(3) + [0] +
              erase(idx(64)) + readers() + readers(ALLOC_ARR) + op(DEFRAG) + op(COMPACT) + readers(),
+    # Minimised reproducers of bugs the fuzzer found (kept as regressions).
+    "crash-nr-values-multi": store_order(idx(0), 8, val(1)) + store(idx(70), ptr(3)),
+    "crash-find-after-marked-multi": store_order(idx(0), 7, val(1)) + mark(idx(0), 0) +
+                                     op(FIND_AFTER) + idx(70) + [1, 0] +
+                                     op(FOR_EACH_MARKED) + [0],
+    "crash-reserved-head-overwrite": op(RESERVE) + idx(0) + [0] + store(idx(0), val(0)),
 }
 
 
@@ -211,7 +217,8 @@ def main():
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "xarray_ops")
     os.makedirs(out, exist_ok=True)
     for name, data in SEEDS.items():
-        with open(os.path.join(out, "seed-" + name), "wb") as f:
+        prefix = "" if name.startswith("crash-") else "seed-"
+        with open(os.path.join(out, prefix + name), "wb") as f:
             f.write(bytes(data))
     print("wrote %d seeds to %s" % (len(SEEDS), out))
 
