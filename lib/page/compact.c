@@ -137,30 +137,45 @@ static void consider_candidate(struct compact_candidate *best, unsigned int *nr,
 	best[pos] = (struct compact_candidate){ chunk, start, cost };
 }
 
-/* Scan every chunk for candidate blocks of @order. Return: how many found. */
+/* Look at every aligned block of @order in chunk @c. */
+static void scan_chunk_locked(struct page_chunk *c, unsigned int order,
+			      struct compact_candidate *best, unsigned int *nr,
+			      unsigned long *scanned)
+{
+	for (unsigned int start = 0; start < PAGES_PER_CHUNK; ) {
+		struct page_desc *d = &c->pages[start];
+		long cost;
+
+		/* Aligned steps from a head land on heads (buddy.h). */
+		if (d->order > order) {	/* a larger block: skip all of it */
+			*scanned += 1UL << (d->order - order);
+			start += 1U << d->order;
+			continue;
+		}
+		(*scanned)++;
+		cost = block_cost_locked(c, start, order);
+		if (cost > 0)
+			consider_candidate(best, nr, c, start, (unsigned int)cost);
+		start += 1U << order;
+	}
+}
+
+/*
+ * Scan every chunk for candidate blocks of @order. Called and returns with
+ * the lock held, but lets other threads in between chunks (chunk structs
+ * are never freed, so the walk survives; candidates are checked again
+ * before use). Return: how many candidates found.
+ */
 static unsigned int scan_candidates_locked(unsigned int order, struct compact_candidate *best,
 					   unsigned long *scanned)
 {
 	unsigned int nr = 0;
 
 	for (struct page_chunk *c = page_alloc.chunks; c; c = c->next) {
-		if (!c->mapped)
-			continue;
-		for (unsigned int start = 0; start < PAGES_PER_CHUNK; ) {
-			struct page_desc *d = &c->pages[start];
-			long cost;
-
-			if (d->order > order) {	/* a larger block: skip all of it */
-				*scanned += 1UL << (d->order - order);
-				start += 1U << d->order;
-				continue;
-			}
-			(*scanned)++;
-			cost = block_cost_locked(c, start, order);
-			if (cost > 0)
-				consider_candidate(best, &nr, c, start, (unsigned int)cost);
-			start += 1U << order;
-		}
+		if (c->mapped)
+			scan_chunk_locked(c, order, best, &nr, scanned);
+		sync_spin_unlock(&page_alloc.lock);
+		sync_spin_lock(&page_alloc.lock);
 	}
 	return nr;
 }
@@ -334,10 +349,12 @@ static void compact_run(struct compact_run *run)
 	page_alloc.compactions++;
 	nr = scan_candidates_locked(run->order, best, &run->st.blocks_scanned);
 	run->nr_candidates = nr;
-	for (unsigned int i = 0; i < nr && !run->st.success; i++) {
-		run->st.success = compact_candidate(run, &best[i], fn) ||
-				  already_free_locked(run);
-	}
+	/* Frees by other threads (during the scan's lock breaks or a vacate
+	 * call) may have made a block of the order: look before each try. */
+	for (unsigned int i = 0; i < nr && !run->st.success; i++)
+		run->st.success = already_free_locked(run) || compact_candidate(run, &best[i], fn);
+	if (!run->st.success)
+		run->st.success = already_free_locked(run);
 	if (run->st.success)
 		page_alloc.compactions_succeeded++;
 	page_alloc.compact_ns += now_ns() - start;

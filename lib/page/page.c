@@ -122,7 +122,7 @@ static void buddy_list_add_locked(struct page_desc *d, unsigned int order)
 {
 	struct page_link *head = &page_alloc.free_area[order];
 
-	if (!head->next)
+	if (!head->next)	/* first use: the static initialiser left it zeroed */
 		list_init(head);
 	d->state = PAGE_FREE;
 	d->order = (uint8_t)order;
@@ -643,7 +643,12 @@ static unsigned long resident_pages_locked(void)
 	return n;
 }
 
-/* The kernel's __fragmentation_index(), scaled by 1000. */
+/*
+ * The kernel's __fragmentation_index(), scaled by 1000: -1000 when a block
+ * of @order is free; else 1000 - (1000 + free_pages * 1000 / 2^order) /
+ * free_blocks, towards 1000 when a failure would be from fragmentation,
+ * towards 0 (below it with almost nothing free) when from lack of memory.
+ */
 static int frag_index_locked(unsigned int order)
 {
 	unsigned long blocks = 0, requested = 1UL << order;
@@ -654,7 +659,7 @@ static int frag_index_locked(unsigned int order)
 		blocks += page_alloc.nr_free[o];
 	if (!blocks)
 		return 0;
-	return (int)(1000 - (1000 + page_alloc.nr_free_pages * 1000 / requested) / blocks);
+	return (int)(1000 - (long)((1000 + page_alloc.nr_free_pages * 1000 / requested) / blocks));
 }
 
 UXA_API void uxa_page_get_stats(struct uxa_page_stats *st)

@@ -190,7 +190,7 @@ static void *mover_main(void *arg)
 static void *reader_main(void *arg)
 {
 	struct worker *workers = arg;
-	unsigned int seed = 7;
+	unsigned int seed = 7, round = 0;
 	struct uxa_page_stats st;
 
 	while (!sync_load_relaxed(&stop)) {
@@ -200,6 +200,8 @@ static void *reader_main(void *arg)
 		if (owner && owner != &workers[0] && owner != &workers[1] &&
 		    !((struct toy *)owner >= toys && (struct toy *)owner < toys + NR_TOYS))
 			FAIL("page_owner(%#lx) = %p, not an owner", (unsigned long)garbage, owner);
+		if (++round % 256)
+			continue;
 		uxa_page_get_stats(&st);
 		if (st.bytes_in_use > st.bytes_reserved || (st.limit && st.bytes_reserved > st.limit))
 			FAIL("stats inconsistent: %zu in use, %zu reserved", st.bytes_in_use,
