@@ -967,8 +967,11 @@ static void *__xas_prev(struct xa_state *xas)
 {
 	int offset;
 
-	if (!xas_frozen(xas->xa_node))
-		xas->xa_index--;
+	if (!xas_frozen(xas->xa_node) && !xas->xa_index--) {
+		/* Wrapped to ULONG_MAX: walk there from the top. */
+		xas->xa_node = XAS_RESTART;
+		return xas_load(xas);
+	}
 	if (!xas->xa_node)
 		return set_bounds(xas);
 	if (xas_not_node(xas->xa_node))
@@ -991,8 +994,11 @@ static void *__xas_next(struct xa_state *xas)
 {
 	unsigned int offset;
 
-	if (!xas_frozen(xas->xa_node))
-		xas->xa_index++;
+	if (!xas_frozen(xas->xa_node) && !++xas->xa_index) {
+		/* Wrapped to 0: walk there from the top. */
+		xas->xa_node = XAS_RESTART;
+		return xas_load(xas);
+	}
 	if (!xas->xa_node)
 		return set_bounds(xas);
 	if (xas_not_node(xas->xa_node))
