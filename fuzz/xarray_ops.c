@@ -1023,6 +1023,8 @@ static void op_xas_walk(struct xf_array *a, struct xf_input *in)
 	XA_STATE(xas, &a->xa, index);
 	void *entry;
 
+	if (xf_trace)
+		fprintf(stderr, "xas walk from %lu: %u steps, directions 0x%x\n", index, steps, dirs);
 	uxa_rcu_read_lock();
 	entry = xas_next(&xas);
 	XF_CHECK(xas.xa_index == index, "xas_next moved a fresh state to %lu", xas.xa_index);
@@ -1040,6 +1042,10 @@ static void op_xas_walk(struct xf_array *a, struct xf_input *in)
 		if (e && e->order)
 			xas_set(&xas, index + (forward ? 1 : -1UL));
 		entry = forward ? xas_next(&xas) : xas_prev(&xas);
+		if (xf_trace)
+			fprintf(stderr, "  %s: %p at %lu, node %p offset %u\n",
+				forward ? "next" : "prev", entry, xas.xa_index,
+				(void *)xas.xa_node, xas.xa_offset);
 		index += forward ? 1 : -1UL;
 		XF_CHECK(xas.xa_index == index, "xas_%s: index %lu, expected %lu",
 			 forward ? "next" : "prev", xas.xa_index, index);

@@ -209,6 +209,8 @@ SEEDS = {
     "crash-find-after-marked-multi": store_order(idx(0), 7, val(1)) + mark(idx(0), 0) +
                                      op(FIND_AFTER) + idx(70) + [1, 0] +
                                      op(FOR_EACH_MARKED) + [0],
+    "crash-walk-wrap": store(idx(0), val(0)) + store(idx(1), val(1)) + store(huge(1), val(2)) +
+                       op(XAS_WALK) + idx(0) + [5, 0x1c],
     "crash-reserved-head-overwrite": op(RESERVE) + idx(0) + [0] + store(idx(0), val(0)),
 }
 
