@@ -50,6 +50,8 @@ extern "C" {
  * @compactions: compactions attempted (allocation path and
  *     uxa_page_compact(), not counting calls that found a free block).
  * @compactions_succeeded: those that produced a free block of their order.
+ * @compactions_deferred: allocations that skipped compaction because recent
+ *     ones at that order failed (as the kernel's defer_compaction()).
  * @compact_pages_moved: in-use pages vacated by compaction since start.
  * @compact_ns: nanoseconds spent compacting since start.
  */
@@ -68,6 +70,7 @@ struct uxa_page_stats {
 	unsigned long failures;
 	unsigned long compactions;
 	unsigned long compactions_succeeded;
+	unsigned long compactions_deferred;
 	unsigned long compact_pages_moved;
 	unsigned long long compact_ns;
 };

@@ -103,7 +103,8 @@ struct page_allocator {
 	size_t limit;				/* 0: unlimited */
 	struct page_capture capture;
 	unsigned long allocs, frees, failures;
-	unsigned long compactions, compactions_succeeded, compact_pages_moved;
+	unsigned long compactions, compactions_succeeded, compactions_deferred;
+	unsigned long compact_pages_moved;
 	unsigned long long compact_ns;
 };
 

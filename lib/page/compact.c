@@ -24,6 +24,9 @@
  *     otherwise the capture is released, its pieces coalescing normally,
  *     and the next candidate is tried, at most COMPACT_ATTEMPTS in all.
  *
+ * An allocation whose compaction failed defers the next ones (see
+ * compaction_deferred_locked()); uxa_page_compact() always runs.
+ *
  * Invariants: at most one capture exists (compactions are serialised by
  * compact_mutex); while it does, its block holds only PAGE_USED and
  * PAGE_CAPTURED heads, and capture.captured counts the pages of the latter.
@@ -57,6 +60,46 @@ static void *compact_owners[PAGES_PER_CHUNK];
 static __thread bool compacting;
 /* Written with release by page_register_vacate(), read with acquire. */
 static page_vacate_fn vacate_fn;
+
+/*
+ * Deferral, as the kernel's defer_compaction(): after an allocation's
+ * compaction fails at some order, allocations of that order or above skip
+ * compaction for the next 2^defer_shift attempts (shift growing to
+ * COMPACT_MAX_DEFER_SHIFT with each failure); a success resets it. So a
+ * workload that keeps failing does not pay a full scan per request.
+ * Protected by page_alloc.lock.
+ */
+#define COMPACT_MAX_DEFER_SHIFT	6
+static unsigned int defer_shift, defer_considered;
+static unsigned int defer_order_failed = UXA_NR_ORDERS;	/* none failed yet */
+
+static bool compaction_deferred_locked(unsigned int order)
+{
+	if (order < defer_order_failed)
+		return false;
+	if (++defer_considered >= 1U << defer_shift) {
+		defer_considered = 1U << defer_shift;
+		return false;
+	}
+	return true;
+}
+
+static void defer_compaction_locked(unsigned int order)
+{
+	defer_considered = 0;
+	if (defer_shift < COMPACT_MAX_DEFER_SHIFT)
+		defer_shift++;
+	if (order < defer_order_failed)
+		defer_order_failed = order;
+}
+
+static void compaction_defer_reset_locked(unsigned int order)
+{
+	defer_shift = 0;
+	defer_considered = 0;
+	if (order >= defer_order_failed)
+		defer_order_failed = order + 1;
+}
 
 void page_register_vacate(page_vacate_fn fn)
 {
@@ -355,8 +398,12 @@ static void compact_run(struct compact_run *run)
 		run->st.success = already_free_locked(run) || compact_candidate(run, &best[i], fn);
 	if (!run->st.success)
 		run->st.success = already_free_locked(run);
-	if (run->st.success)
+	if (run->st.success) {
 		page_alloc.compactions_succeeded++;
+		compaction_defer_reset_locked(run->order);
+	} else if (run->for_alloc) {
+		defer_compaction_locked(run->order);
+	}
 	page_alloc.compact_ns += now_ns() - start;
 out:
 	snapshot_free_locked(run->st.free_blocks_after);
@@ -369,7 +416,15 @@ out:
 struct page_desc *compact_for_alloc(unsigned int order, struct page_dirty_map *dirty)
 {
 	struct compact_run run = { .order = order, .for_alloc = true, .dirty = dirty };
+	bool deferred;
 
+	sync_spin_lock(&page_alloc.lock);
+	deferred = compaction_deferred_locked(order);
+	if (deferred)
+		page_alloc.compactions_deferred++;
+	sync_spin_unlock(&page_alloc.lock);
+	if (deferred)
+		return NULL;
 	run.st.order = order;
 	compact_run(&run);
 	return run.block;

@@ -684,6 +684,7 @@ UXA_API void uxa_page_get_stats(struct uxa_page_stats *st)
 	st->failures = page_alloc.failures;
 	st->compactions = page_alloc.compactions;
 	st->compactions_succeeded = page_alloc.compactions_succeeded;
+	st->compactions_deferred = page_alloc.compactions_deferred;
 	st->compact_pages_moved = page_alloc.compact_pages_moved;
 	st->compact_ns = page_alloc.compact_ns;
 	sync_spin_unlock(&page_alloc.lock);
@@ -709,9 +710,10 @@ UXA_API void uxa_page_dump(FILE *f)
 	fprintf(f, "\n%-10s", "frag");
 	for (unsigned int o = 0; o <= UXA_MAX_ORDER; o++)
 		fprintf(f, " %6d", st.frag_index[o]);
-	fprintf(f, "\nallocs %lu, frees %lu, failures %lu; compactions %lu (%lu succeeded), "
-		"%lu pages moved, %llu us\n", st.allocs, st.frees, st.failures, st.compactions,
-		st.compactions_succeeded, st.compact_pages_moved, st.compact_ns / 1000);
+	fprintf(f, "\nallocs %lu, frees %lu, failures %lu; compactions %lu (%lu succeeded, "
+		"%lu deferred), %lu pages moved, %llu us\n", st.allocs, st.frees, st.failures,
+		st.compactions, st.compactions_succeeded, st.compactions_deferred,
+		st.compact_pages_moved, st.compact_ns / 1000);
 }
 
 /* ------------------------------------------------------------------ */

@@ -641,7 +641,18 @@ Test(page, unmovable_pages_are_never_candidates)
 	cr_assert_eq(uxa_page_compact(1, &cst), -ENOMEM);
 	cr_assert_eq(cst.blocks_scanned, CHUNK_PAGES >> 1);
 	cr_assert_eq(cst.owners_asked, 0);
+
+	/* An allocation compacts, fails, and defers the next one. */
+	struct uxa_page_stats st0 = stats(), st1, st2;
+
 	cr_assert_null(uxa_alloc_pages(GFP_KERNEL | __GFP_NOWARN, 1));
+	st1 = stats();
+	cr_assert_eq(st1.compactions, st0.compactions + 1);
+	cr_assert_eq(st1.compactions_deferred, st0.compactions_deferred);
+	cr_assert_null(uxa_alloc_pages(GFP_KERNEL | __GFP_NOWARN, 2));
+	st2 = stats();
+	cr_assert_eq(st2.compactions, st1.compactions, "deferred, not attempted");
+	cr_assert_eq(st2.compactions_deferred, st1.compactions_deferred + 1);
 	assert_consistent();
 }
 
