@@ -8,6 +8,7 @@
  *  - timing:        bench_now_ns(), bench_elapsed_ns()
  *  - memory:        bench_rss_bytes() (the process's resident set, from
  *                   /proc/self/statm), bench_fmt_bytes()
+ *  - context:       bench_print_load() (load average: is the machine quiet?)
  *  - randomness:    a seeded splitmix64 generator and an in-place shuffle, so
  *                   every structure under test sees the same keys in the
  *                   same order
@@ -68,6 +69,28 @@ static inline size_t bench_rss_bytes(void)
 		resident = 0;
 	fclose(f);
 	return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * Print the 1-minute load average and the CPU count to @f, labelled
+ * @when: timings taken while other processes compete for the CPUs are
+ * noisy, and a reader of the tables should know.
+ */
+static inline void bench_print_load(FILE *f, const char *when)
+{
+	double load = -1;
+	FILE *in = fopen("/proc/loadavg", "r");
+
+	if (in) {
+		if (fscanf(in, "%lf", &load) != 1)
+			load = -1;
+		fclose(in);
+	}
+	if (load < 0)
+		return;
+	fprintf(f, "load average %s: %.2f on %ld CPUs%s\n", when, load,
+		sysconf(_SC_NPROCESSORS_ONLN),
+		load > 0.5 ? " (other processes were running: timings are noisy)" : "");
 }
 
 /* Format @bytes as "123.4 MiB" into @buf (at least 16 bytes); returns @buf. */
