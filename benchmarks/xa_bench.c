@@ -45,21 +45,23 @@
 #include <uxa/slab.h>
 #include <uxa/xarray.h>
 
-#if __has_include(<Judy.h>)
-#include <Judy.h>
-#define HAVE_JUDY 1
-#else
+/* The build says whether each peer was found (benchmarks/meson.build). */
+#ifndef HAVE_JUDY
 #define HAVE_JUDY 0
+#endif
+#ifndef HAVE_LFHT
+#define HAVE_LFHT 0
+#endif
+
+#if HAVE_JUDY
+#include <Judy.h>
 #endif
 
 /* uxa's flavor; the diagnostics below take its read lock inline. */
 #include <urcu/urcu-memb.h>
 
-#if __has_include(<urcu/rculfhash.h>)
+#if HAVE_LFHT
 #include <urcu/rculfhash.h>
-#define HAVE_LFHT 1
-#else
-#define HAVE_LFHT 0
 #endif
 
 #include "bench_common.h"
