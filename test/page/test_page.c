@@ -624,6 +624,51 @@ Test(page, failed_compaction_releases_its_capture)
 	assert_toys_intact(NULL, 0);
 }
 
+/* A mover whose owners die instead of moving: their pages go to the
+ * capture all the same, and a second free of one is still caught. */
+static bool free_twice;
+
+static unsigned int toy_vacate_by_freeing(void *const *owners, unsigned int nr)
+{
+	for (unsigned int i = 0; i < nr; i++) {
+		struct toy *t = owners[i];
+		void *page = t->page;
+
+		toy_free(t);
+		if (free_twice)
+			uxa_free_pages(page, 0);
+	}
+	return nr;
+}
+
+Test(page, pages_freed_during_vacate_complete_the_capture)
+{
+	struct uxa_compact_stats cst;
+	unsigned long live = 0;
+
+	fragment_with_toys();
+	page_register_vacate(toy_vacate_by_freeing);
+	cr_assert_eq(uxa_page_compact(2, &cst), 0);
+	cr_assert_eq(cst.pages_moved, 2);
+	cr_assert_eq(cst.free_blocks_after[2], 1);
+	/* Nothing was allocated: the holes outside stay as they were. */
+	cr_assert_eq(cst.free_blocks_after[0], cst.free_blocks_before[0] - 2);
+	for (unsigned int i = 0; i < CHUNK_PAGES; i++)
+		live += toys[i].live;
+	cr_assert_eq(live, CHUNK_PAGES / 2 - 2);
+	assert_consistent();
+}
+
+#if UXA_DEBUG
+Test(page, double_free_into_a_capture_aborts, .signal = SIGABRT)
+{
+	fragment_with_toys();
+	page_register_vacate(toy_vacate_by_freeing);
+	free_twice = true;
+	uxa_page_compact(2, NULL);
+}
+#endif
+
 Test(page, unmovable_pages_are_never_candidates)
 {
 	static void *pages[CHUNK_PAGES];
