@@ -476,10 +476,7 @@ static size_t judy_footprint(struct judy *j)
 
 static void judy_destroy(struct judy *j)
 {
-	Word_t bytes;
-
-	JLFA(bytes, j->array);
-	(void)bytes;
+	JudyLFreeArray(&j->array, PJE0);
 	pthread_rwlock_destroy(&j->lock);
 	free(j);
 }
