@@ -384,7 +384,8 @@ struct xa_limit {
 	uint32_t min;
 };
 
-#define XA_LIMIT(_min, _max) (struct xa_limit) { .min = (_min), .max = (_max) }
+/* Parenthesised so that it can be passed through other macros. */
+#define XA_LIMIT(_min, _max) ((struct xa_limit) { .min = (_min), .max = (_max) })
 
 #define xa_limit_32b	XA_LIMIT(0, UINT_MAX)
 #define xa_limit_31b	XA_LIMIT(0, INT_MAX)
@@ -640,7 +641,8 @@ UXA_API int xa_alloc_cyclic(struct xarray *xa, uint32_t *id, void *entry,
  *
  * The range is covered by the fewest naturally aligned multi-index entries
  * (all of them the same @entry). Entries previously in the range are
- * replaced.
+ * replaced; a multi-index entry that straddles @first or @last is replaced
+ * (or, for NULL, erased) as a whole, as a store to any of its indices would.
  *
  * Context: Takes and releases xa_lock. May allocate memory.
  * Return: NULL on success, XA_ERROR(-EINVAL) for an internal @entry or
@@ -1131,8 +1133,9 @@ UXA_API void xa_migration_get_stats(struct xa_migration_stats *st);
  * nr_values, that every mark bit of an internal slot equals "some entry
  * below has the mark", that marks are only on present entries (or, for
  * XA_FREE_MARK in an allocating array, on free slots), that sibling entries
- * follow their canonical slot in the same node and carry no marks, the
- * root's marks, and that the tree is as shallow as the kernel keeps it.
+ * follow their canonical slot in the same node and carry no marks, and the
+ * root's marks. (As in the kernel, the tree shrinks only when entries are
+ * removed, so a top node using only slot 0 is legal.)
  *
  * Context: Takes and releases xa_lock. Never allocates.
  * Return: 0 if the tree is sound, otherwise -EINVAL after printing the first

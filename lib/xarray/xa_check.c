@@ -158,11 +158,9 @@ static void xa_check_node(struct xa_checker *c, struct xa_node *node, struct xa_
 	}
 }
 
-/* The kernel shrinks a top node holding only slot 0 (a node or, at shift 0, an entry). */
+/* The top node: a valid shift, and the root marks mirror its marks. */
 static void xa_check_top(struct xa_checker *c, struct xa_node *top)
 {
-	void *entry = xa_entry_locked(top, 0);
-
 	if (top->shift % XA_CHUNK_SHIFT || top->shift >= XA_BITS_PER_LONG) {
 		xa_check_fail(c, top, "top shift %u", top->shift);
 		return;
@@ -174,15 +172,12 @@ static void xa_check_top(struct xa_checker *c, struct xa_node *top)
 			return;
 		}
 	}
-	if (top->count != 1 || !entry || xa_is_zero(entry))
-		return;
 	/*
-	 * A lone entry at shift 0 is legal: overwriting a reserved index 0
-	 * (the zero entry cannot live in the head) changes no count, so the
-	 * kernel does not shrink then either.
+	 * No "shrunk as far as possible" rule: as in the kernel, the tree only
+	 * shrinks when entries are removed, so a lone slot 0 is legal after
+	 * overwriting a reserved index 0 (the zero entry cannot live in the
+	 * head), after xas_split() or xas_create_range() at index 0.
 	 */
-	if (xa_is_node(entry))
-		xa_check_fail(c, top, "tree not shrunk: only slot 0 is in use");
 }
 
 UXA_API int xa_check(struct xarray *xa)

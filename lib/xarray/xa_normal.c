@@ -477,6 +477,49 @@ static void xas_set_range(struct xa_state *xas, unsigned long first, unsigned lo
 	xas->xa_sibs = slots - 1;
 }
 
+/* The first and last index of the entry at @index (itself if empty). xa_lock held. */
+static void xa_entry_extent(struct xarray *xa, unsigned long index, unsigned long *startp,
+			    unsigned long *endp)
+{
+	XA_STATE(xas, xa, index);
+	const struct xa_node *node;
+	unsigned int shift, canon, next;
+	unsigned long start;
+
+	*startp = index;
+	*endp = index;
+	if (!xas_load(&xas) || xas_not_node(xas.xa_node))
+		return;
+	node = xas.xa_node;
+	shift = node->shift;
+	canon = xas.xa_offset;
+	next = canon + 1;
+	while (next < XA_CHUNK_SIZE && xa_entry_locked(node, next) == xa_mk_sibling(canon))
+		next++;
+	/* (XA_CHUNK_SIZE << shift is 0 for the top level of a full-height tree.) */
+	start = index & ~((XA_CHUNK_SIZE << shift) - 1);
+	start += (unsigned long)canon << shift;
+	*startp = start;
+	*endp = start + ((unsigned long)(next - canon) << shift) - 1;
+}
+
+/*
+ * A multi-index entry straddling @first or @last is replaced (or erased)
+ * as a whole, as a store into any index of it would: widen the range to
+ * cover it, so that no part of it is left naming a slot that changed.
+ */
+static void xa_range_widen(struct xarray *xa, unsigned long *first, unsigned long *last)
+{
+	unsigned long start, end;
+
+	xa_entry_extent(xa, *first, &start, &end);
+	if (start < *first)
+		*first = start;
+	xa_entry_extent(xa, *last, &start, &end);
+	if (end > *last)
+		*last = end;
+}
+
 UXA_API void *xa_store_range(struct xarray *xa, unsigned long first, unsigned long last,
 			     void *entry, gfp_t gfp)
 {
@@ -493,6 +536,7 @@ UXA_API void *xa_store_range(struct xarray *xa, unsigned long first, unsigned lo
 	/* xa_lock: taken here, dropped only inside __xas_nomem(), released below. */
 	sync_spin_lock(&xa->xa_lock);
 	do {
+		xa_range_widen(xa, &first, &last);
 		for (;;) {
 			unsigned long end;
 

@@ -711,10 +711,17 @@ UXA_API void *xas_store(struct xa_state *xas, void *entry)
 		values += !xa_is_value(first) - !value;
 		if (entry) {
 			if (offset == max) {
-				/* Siblings left after @max now name the new entry. */
+				/*
+				 * Siblings left after @max belong to an entry this
+				 * store replaced: they now stand for the new entry.
+				 * Rewrite them, for the slot they name may have
+				 * become a sibling itself.
+				 */
 				while (++offset < XA_CHUNK_SIZE &&
-				       xa_is_sibling(xa_entry_locked(node, offset)))
+				       xa_is_sibling(xa_entry_locked(node, offset))) {
+					xa_publish_slot(node, offset, xa_mk_sibling(xas->xa_offset));
 					values += !xa_is_value(first) - !value;
+				}
 				break;
 			}
 			if (!xa_is_sibling(entry))
@@ -1094,6 +1101,9 @@ UXA_API void *xas_find_marked(struct xa_state *xas, unsigned long max, xa_mark_t
 	void *entry;
 
 	if (xas_error(xas) || !xa_mark_valid(mark))
+		return NULL;
+	/* Past the end (or paused at ULONG_MAX): as in xas_find(), no more. */
+	if (xas->xa_node == XAS_BOUNDS)
 		return NULL;
 	if (xas->xa_index > max)
 		goto max;
