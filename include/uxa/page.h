@@ -35,7 +35,8 @@ extern "C" {
  * @bytes_in_use: bytes handed out in blocks and not yet freed.
  * @bytes_free: bytes in free blocks (@bytes_reserved - @bytes_in_use),
  *     including those held by a compaction in progress.
- * @bytes_resident: bytes of reserved memory actually resident (mincore()).
+ * @bytes_resident: bytes of reserved memory actually resident (mincore(),
+ *     measured just after the other fields, without the lock).
  * @bytes_released: free bytes already given back to the OS but still reserved.
  * @limit: the managed-bytes limit, 0 when unlimited.
  * @free_blocks: free blocks per order, like /proc/buddyinfo.
@@ -189,7 +190,8 @@ UXA_API int uxa_page_compact(unsigned int order, struct uxa_compact_stats *st);
  * uxa_page_get_stats() - fill @st with a snapshot of the page allocator.
  * @st: where to write.
  *
- * Context: Any thread; takes the page allocator's lock; calls mincore().
+ * Context: Any thread; takes the page allocator's lock, then calls
+ * mincore() once per chunk without it.
  */
 UXA_API void uxa_page_get_stats(struct uxa_page_stats *st);
 

@@ -73,7 +73,8 @@ struct page_desc {
 struct page_chunk {
 	uintptr_t base;			/* constant once installed */
 	struct page_chunk *next;	/* every chunk struct ever made */
-	bool mapped;			/* the range is ours right now */
+	bool mapped;			/* the range is ours; written under the
+					 * lock (relaxed atomic), read without */
 	struct page_desc pages[PAGES_PER_CHUNK];
 };
 
@@ -99,7 +100,8 @@ struct page_allocator {
 	unsigned long nr_used;			/* pages allocated */
 	unsigned long nr_released;		/* free/captured pages released */
 	unsigned long nr_chunks;		/* chunks mapped */
-	struct page_chunk *chunks;		/* every chunk struct ever made */
+	struct page_chunk *chunks;		/* every chunk struct ever made;
+						 * published with release */
 	size_t limit;				/* 0: unlimited */
 	struct page_capture capture;
 	unsigned long allocs, frees, failures;

@@ -23,8 +23,9 @@
  * protects the free lists, the chunk table's writers and all descriptor
  * fields except the owner tag, which is an atomic word written by its owner
  * (release) and read by anyone (acquire). System calls (mmap, madvise,
- * munmap, mincore) are made under the lock: they are rare (once per 4 MiB
- * mapped, per >= 1 MiB block released) and keep the accounting exact.
+ * munmap) are made under the lock: they are rare (once per 4 MiB mapped,
+ * per >= 1 MiB block released) and keep the accounting exact. Statistics
+ * call mincore() after dropping it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -104,7 +105,8 @@ static struct page_chunk *chunk_struct_for(uintptr_t base)
 	for (unsigned int i = 0; i < PAGES_PER_CHUNK; i++)
 		chunk->pages[i].index = (uint16_t)i;
 	chunk->next = page_alloc.chunks;
-	page_alloc.chunks = chunk;
+	/* Pairs with the acquire in resident_pages(): base and next. */
+	sync_store_release(&page_alloc.chunks, chunk);
 	/* Pairs with the acquire in chunk_lookup(): base and indexes. */
 	sync_store_release(slot, chunk);
 	return chunk;
@@ -208,7 +210,7 @@ static bool chunk_grow_locked(void)
 		d->order = 0;
 		d->released = true;	/* fresh anonymous memory: zero, not resident */
 	}
-	chunk->mapped = true;
+	sync_store_relaxed(&chunk->mapped, true);	/* read by resident_pages() */
 	page_alloc.nr_chunks++;
 	page_alloc.nr_released += PAGES_PER_CHUNK;
 	buddy_list_add_locked(&chunk->pages[0], UXA_MAX_ORDER);
@@ -233,8 +235,8 @@ static unsigned long chunk_unmap_locked(struct page_chunk *chunk)
 		d->released = false;
 		d->state = PAGE_TAIL;
 	}
+	sync_store_relaxed(&chunk->mapped, false);	/* read by resident_pages() */
 	munmap((void *)chunk->base, PAGE_CHUNK_SIZE);
-	chunk->mapped = false;
 	page_alloc.nr_chunks--;
 	return unreleased;
 }
@@ -629,13 +631,19 @@ UXA_API size_t uxa_page_release_free(void)
 	return pages << UXA_PAGE_SHIFT;
 }
 
-static unsigned long resident_pages_locked(void)
+/*
+ * Resident pages of the mapped chunks, counted without the lock so that a
+ * large heap's mincore() calls do not stall allocation. A chunk unmapped
+ * meanwhile fails mincore() (ENOMEM) and is skipped.
+ */
+static unsigned long resident_pages(void)
 {
 	unsigned char vec[PAGES_PER_CHUNK];
 	unsigned long n = 0;
 
-	for (struct page_chunk *c = page_alloc.chunks; c; c = c->next) {
-		if (!c->mapped || mincore((void *)c->base, PAGE_CHUNK_SIZE, vec))
+	/* Pairs with the release in chunk_struct_for(); next never changes. */
+	for (struct page_chunk *c = sync_load_acquire(&page_alloc.chunks); c; c = c->next) {
+		if (!sync_load_relaxed(&c->mapped) || mincore((void *)c->base, PAGE_CHUNK_SIZE, vec))
 			continue;
 		for (unsigned int i = 0; i < PAGES_PER_CHUNK; i++)
 			n += vec[i] & 1;
@@ -669,7 +677,6 @@ UXA_API void uxa_page_get_stats(struct uxa_page_stats *st)
 	st->bytes_reserved = page_alloc.nr_chunks * PAGE_CHUNK_SIZE;
 	st->bytes_in_use = page_alloc.nr_used << UXA_PAGE_SHIFT;
 	st->bytes_free = st->bytes_reserved - st->bytes_in_use;
-	st->bytes_resident = resident_pages_locked() << UXA_PAGE_SHIFT;
 	st->bytes_released = page_alloc.nr_released << UXA_PAGE_SHIFT;
 	st->limit = page_alloc.limit;
 	st->largest_free_order = -1;
@@ -688,6 +695,7 @@ UXA_API void uxa_page_get_stats(struct uxa_page_stats *st)
 	st->compact_pages_moved = page_alloc.compact_pages_moved;
 	st->compact_ns = page_alloc.compact_ns;
 	sync_spin_unlock(&page_alloc.lock);
+	st->bytes_resident = resident_pages() << UXA_PAGE_SHIFT;
 }
 
 UXA_API void uxa_page_dump(FILE *f)
