@@ -607,25 +607,36 @@ UXA_API int uxa_page_set_limit(size_t bytes)
 	return 0;
 }
 
+/* Release every free page of @c, unmapping it if it is all free. */
+static unsigned long release_chunk_locked(struct page_chunk *c)
+{
+	unsigned long pages = 0;
+
+	if (c->pages[0].state == PAGE_FREE && c->pages[0].order == UXA_MAX_ORDER) {
+		buddy_list_del_locked(&c->pages[0]);
+		return chunk_unmap_locked(c);
+	}
+	for (unsigned int i = 0; i < PAGES_PER_CHUNK; i += 1U << c->pages[i].order) {
+		struct page_desc *d = &c->pages[i];
+
+		if (d->state == PAGE_FREE)
+			pages += release_block_locked(d, d->order);
+	}
+	return pages;
+}
+
 UXA_API size_t uxa_page_release_free(void)
 {
 	unsigned long pages = 0;
 
 	sync_spin_lock(&page_alloc.lock);
 	for (struct page_chunk *c = page_alloc.chunks; c; c = c->next) {
-		if (!c->mapped)
-			continue;
-		if (c->pages[0].state == PAGE_FREE && c->pages[0].order == UXA_MAX_ORDER) {
-			buddy_list_del_locked(&c->pages[0]);
-			pages += chunk_unmap_locked(c);
-			continue;
-		}
-		for (unsigned int i = 0; i < PAGES_PER_CHUNK; i += 1U << c->pages[i].order) {
-			struct page_desc *d = &c->pages[i];
-
-			if (d->state == PAGE_FREE)
-				pages += release_block_locked(d, d->order);
-		}
+		if (c->mapped)
+			pages += release_chunk_locked(c);
+		/* Let allocations in between chunks: chunk structs are never
+		 * freed, so the walk survives. */
+		sync_spin_unlock(&page_alloc.lock);
+		sync_spin_lock(&page_alloc.lock);
 	}
 	sync_spin_unlock(&page_alloc.lock);
 	return pages << UXA_PAGE_SHIFT;

@@ -7,11 +7,13 @@
  * with a per-block pattern, tag them, and free them later after checking
  * pattern and tag; a mover thread keeps a pool of movable one-page "toys"
  * that compaction may ask it to vacate (run from whichever thread is
- * compacting); a reader thread calls page_owner() on garbage and on live
- * addresses, and takes statistics. At the end every block is freed and the
- * allocator must be consistent and empty.
+ * compacting), and now and then compacts explicitly and releases free
+ * memory; a reader thread calls page_owner() on random addresses (which
+ * must give NULL or a real owner) and takes statistics. Workers check
+ * their own blocks' tags with page_owner(). At the end every block is freed
+ * and the allocator must be consistent and empty.
  *
- * UXA_STRESS_SECONDS sets the run time (default 3).
+ * UXA_STRESS_SECONDS sets the run time (default 5).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -178,6 +180,8 @@ static void *mover_main(void *arg)
 			if (ret && ret != -ENOMEM && ret != -EAGAIN)
 				FAIL("uxa_page_compact: %d", ret);
 		}
+		if (round % 1024 == 0)
+			uxa_page_release_free();
 	}
 	pthread_mutex_lock(&toy_lock);
 	for (unsigned int i = 0; i < NR_TOYS; i++)
@@ -213,7 +217,7 @@ static void *reader_main(void *arg)
 int main(void)
 {
 	const char *env = getenv("UXA_STRESS_SECONDS");
-	unsigned int seconds = env ? (unsigned int)atoi(env) : 3;
+	unsigned int seconds = env ? (unsigned int)atoi(env) : 5;
 	struct worker workers[NR_WORKERS] = { 0 };
 	struct uxa_page_stats st;
 	pthread_t mover, reader;
