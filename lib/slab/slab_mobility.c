@@ -222,7 +222,8 @@ static unsigned int slab_batch_process(struct slab_batch *b)
 	bool barrier_owed = false;
 	unsigned int vacated = 0;
 
-	qsort(b->v, b->nr, sizeof(*b->v), slab_victim_cmp);
+	if (b->nr > 1)
+		qsort(b->v, b->nr, sizeof(*b->v), slab_victim_cmp);
 	slab_in_mobility = true;
 	for (unsigned int i = 0; i < b->nr; i++) {
 		if (slab_evict(b, &b->v[i]))

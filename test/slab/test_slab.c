@@ -394,6 +394,7 @@ static void *hold_active_slab(void *arg)
 	void *p = kmem_cache_alloc(x->s, 0);
 
 	kmem_cache_free(x->s, p);
+	__atomic_store_n(&x->objs, (void **)x, __ATOMIC_RELEASE);
 	/* Wait while main destroys the cache: our active slab is taken. */
 	while (!__atomic_load_n(&x->n, __ATOMIC_ACQUIRE))
 		sched_yield();
@@ -406,8 +407,10 @@ Test(slab_threads, destroy_takes_back_idle_threads_active_slabs)
 	pthread_t t;
 
 	cr_assert_eq(pthread_create(&t, NULL, hold_active_slab, &x), 0);
-	while (stats_of(x.s).slabs_partial == 0)
+	while (!__atomic_load_n(&x.objs, __ATOMIC_ACQUIRE))
 		sched_yield();
+	cr_assert_eq(stats_of(x.s).slabs_partial, 1, "the thread's active slab");
+	cr_assert_eq(stats_of(x.s).objects_in_use, 0);
 	cr_assert_eq(kmem_cache_destroy(x.s), 0);
 	/* A new cache may reuse the struct; the thread's exit must not touch it. */
 	struct kmem_cache *s2 = kmem_cache_create("after-idle", 128, 0, 0, NULL);
