@@ -1226,6 +1226,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		enum xf_op op = (enum xf_op)((b & 0x1f) % XF_OP_NR);
 		bool locked = (b >> 5) >= XF_NR_ARRAYS * 2;	/* top values: locked API */
 
+		/* Most allocations aimed at the plain array go to an allocating one. */
+		if ((op == XF_ALLOC || op == XF_ALLOC_CYCLIC) && !a->alloc && xf_op_no % 8)
+			a = &xf_arrays[1 + xf_op_no % 2];
 		xf_op_code = op;
 		if (xf_trace)
 			fprintf(stderr, "op #%u: code %d array %ld%s\n", xf_op_no, op,
