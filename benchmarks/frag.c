@@ -496,6 +496,14 @@ static void uxa_snapshot(const char *moment, double secs, unsigned long op)
 	emit_sample(op, rss, held, live);
 }
 
+static void emit_cache_geometry(void)
+{
+	struct kmem_cache_stats ks;
+
+	kmem_cache_get_stats(xa_node_cache(), &ks);
+	emit("cache %u %u %u %u", ks.object_size, ks.size, ks.objects_per_slab, ks.order);
+}
+
 /* ------------------------------------------------------------------ */
 /* Role "trace": record the node lifecycle.                            */
 
@@ -705,6 +713,7 @@ static int role_trace(const struct frag_opts *o)
 	workload_init(&w, o);
 	map_init(&trace.map, 16);
 	workload_warm_up();
+	emit_cache_geometry();
 
 	workload_fill(&w, &h);
 	trace_put(TR_PHASE, 1);
@@ -768,12 +777,63 @@ static void uxa_give_back(void)
 	uxa_page_release_free();
 }
 
+/* Emit "<key> moved already_free failed refused reclaimed lock_holds secs wall pages". */
+static void emit_migration(const char *key, const struct xa_migration_stats *m0,
+			   const struct xa_migration_stats *m1, double wall, long pages)
+{
+	emit("%s %lu %lu %lu %lu %lu %lu %.9f %.9f %ld", key, m1->nodes_moved - m0->nodes_moved,
+	     m1->nodes_already_free - m0->nodes_already_free, m1->nodes_failed - m0->nodes_failed,
+	     m1->slabs_refused - m0->slabs_refused, m1->slabs_reclaimed - m0->slabs_reclaimed,
+	     m1->lock_holds - m0->lock_holds, (double)(m1->ns - m0->ns) / 1e9, wall, pages);
+}
+
+/*
+ * Defragment the node cache: xa_defrag_nodes(@pct) again while the last
+ * pass left nodes in place for want of a copy and still freed pages (a
+ * pass isolates every candidate slab first, so its copies need free pages
+ * elsewhere; under a tight limit the first pass may run out, and the
+ * pages it frees let the next one finish). At most FRAG_DEFRAG_PASSES.
+ * Emits "migration.<n>" per pass and "migration" for the total.
+ */
+#define FRAG_DEFRAG_PASSES	4
+
+static void defrag_passes(int pct)
+{
+	struct xa_migration_stats first, m0, m1;
+	double total_wall = 0;
+	long total_pages = 0;
+	int pass;
+
+	xa_migration_get_stats(&first);
+	m1 = first;
+	for (pass = 1; pass <= FRAG_DEFRAG_PASSES; pass++) {
+		char key[32];
+		uint64_t t0 = bench_now_ns();
+		long pages;
+		double wall;
+
+		progress("uxa", "xa_defrag_nodes", (unsigned long)pass - 1, FRAG_DEFRAG_PASSES);
+		m0 = m1;
+		pages = xa_defrag_nodes(pct);
+		wall = secs_since(t0);
+		xa_migration_get_stats(&m1);
+		snprintf(key, sizeof(key), "migration.%d", pass);
+		emit_migration(key, &m0, &m1, wall, pages);
+		total_wall += wall;
+		total_pages += pages > 0 ? pages : 0;
+		if (pages <= 0 || m1.nodes_failed == m0.nodes_failed)
+			break;
+	}
+	progress_clear();
+	emit("passes %d", pass > FRAG_DEFRAG_PASSES ? FRAG_DEFRAG_PASSES : pass);
+	emit_migration("migration", &first, &m1, total_wall, total_pages);
+}
+
 static int role_uxa(const struct frag_opts *o, bool migrate)
 {
 	const char *who = migrate ? "uxa" : "uxa, no defrag";
 	struct workload w;
 	struct workload_hooks h = { who, NULL, uxa_sample };
-	struct kmem_cache_stats ks;
 	uint64_t t0;
 	int err;
 
@@ -786,8 +846,6 @@ static int role_uxa(const struct frag_opts *o, bool migrate)
 	}
 	workload_warm_up();
 	rss_base = bench_rss_bytes();
-	kmem_cache_get_stats(xa_node_cache(), &ks);
-	emit("cache %u %u %u %u", ks.object_size, ks.size, ks.objects_per_slab, ks.order);
 	uxa_sample(0);
 
 	t0 = bench_now_ns();
@@ -806,27 +864,10 @@ static int role_uxa(const struct frag_opts *o, bool migrate)
 		return 0;
 	}
 
-	{
-		struct xa_migration_stats m0, m1;
-		long pages;
-
-		progress(who, "xa_defrag_nodes", 0, 1);
-		xa_migration_get_stats(&m0);
-		t0 = bench_now_ns();
-		pages = xa_defrag_nodes(o->pct);
-		double wall = secs_since(t0);
-
-		xa_migration_get_stats(&m1);
-		uxa_give_back();
-		progress_clear();
-		emit("migration %lu %lu %lu %lu %lu %lu %.9f %.9f %ld",
-		     m1.nodes_moved - m0.nodes_moved,
-		     m1.nodes_already_free - m0.nodes_already_free,
-		     m1.nodes_failed - m0.nodes_failed, m1.slabs_refused - m0.slabs_refused,
-		     m1.slabs_reclaimed - m0.slabs_reclaimed, m1.lock_holds - m0.lock_holds,
-		     (double)(m1.ns - m0.ns) / 1e9, wall, pages);
-		uxa_snapshot("defrag", wall, w.nr_entries + w.nr_erase);
-	}
+	t0 = bench_now_ns();
+	defrag_passes(o->pct);
+	uxa_give_back();
+	uxa_snapshot("defrag", secs_since(t0), w.nr_entries + w.nr_erase);
 	count_high_order("order9.defrag.nowait", GFP_NOWAIT);
 	count_high_order("order9.defrag.kernel", GFP_KERNEL);
 	return 0;
@@ -886,10 +927,10 @@ static void peer_give_back(const char *peer)
 	} else if (!strcmp(peer, "jemalloc")) {
 		mallctl_fn mallctl = (mallctl_fn)dlsym(RTLD_DEFAULT, "mallctl");
 
-		if (mallctl) {
-			mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
-			mallctl("arena.4096.purge", NULL, NULL, NULL, 0); /* MALLCTL_ARENAS_ALL */
-		}
+		if (mallctl)
+			emit("purge %d %d", mallctl("thread.tcache.flush", NULL, NULL, NULL, 0),
+			     /* 4096: MALLCTL_ARENAS_ALL */
+			     mallctl("arena.4096.purge", NULL, NULL, NULL, 0));
 	} else if (!strcmp(peer, "mimalloc")) {
 		mi_collect_fn collect = (mi_collect_fn)dlsym(RTLD_DEFAULT, "mi_collect");
 
@@ -1349,7 +1390,11 @@ static void order9_row(struct bench_table *t, const char *label, enum run_id r_n
 
 	bench_table_row(t, label);
 	bench_table_cell(t, isnan(n) ? "n/a" : "%.0f", n);
-	bench_table_cell(t, isnan(k) ? "n/a" : "%.0f", k);
+	if (isnan(k)) {
+		bench_table_cell(t, "not run");
+		return;
+	}
+	bench_table_cell(t, "%.0f", k);
 	bench_table_cell(t, "%.3f s", cval(&runs[r_kernel], k_kernel, 1));
 	bench_table_cell(t, "%.0f", cval(&runs[r_kernel], k_kernel, 2));
 	bench_table_cell(t, "%.0f", cval(&runs[r_kernel], k_kernel, 3));
@@ -1365,15 +1410,17 @@ static void print_order9(size_t limit)
 		 mib((double)limit));
 	t = bench_table_new(title, "moment", "GFP_NOWAIT", "GFP_KERNEL (compaction)",
 			    "compaction time", "compactions", "pages moved", (const char *)NULL);
-	order9_row(t, "after erase 90% + shrink", RUN_NOMIG, "order9.erase.nowait", RUN_NOMIG,
-		   "order9.erase.kernel");
-	order9_row(t, "after xa_defrag_nodes", RUN_UXA, "order9.defrag.nowait", RUN_UXA,
-		   "order9.defrag.kernel");
-	t->note = "  (GFP_NOWAIT takes only free blocks; GFP_KERNEL may compact, moving nodes out of"
-		  " a 2 MiB block.\n   Each count gives its blocks back. \"after erase\" is the"
-		  " no-defrag run; the defrag run\n   saw the same GFP_NOWAIT count there:";
+	order9_row(t, "no-defrag run: after erase 90% + shrink", RUN_NOMIG, "order9.erase.nowait",
+		   RUN_NOMIG, "order9.erase.kernel");
+	order9_row(t, "defrag run: after erase 90% + shrink", RUN_UXA, "order9.erase.nowait",
+		   RUN_UXA, "order9.erase.kernel");
+	order9_row(t, "defrag run: after xa_defrag_nodes", RUN_UXA, "order9.defrag.nowait",
+		   RUN_UXA, "order9.defrag.kernel");
+	t->note = "  (GFP_NOWAIT takes only free blocks; GFP_KERNEL may compact: move nodes out of a"
+		  " 2 MiB block.\n   Each count gives its blocks back. The defrag run does not compact"
+		  " before xa_defrag_nodes,\n   so that the defragmentation starts from the erase's"
+		  " layout.)";
 	bench_table_print(t, stdout);
-	printf("   %.0f.)\n", cval(&runs[RUN_UXA], "order9.erase.nowait", 0));
 }
 
 /* Nodes per second of one migrating thread, from the migration counters. */
@@ -1388,14 +1435,25 @@ static void print_migration(int pct)
 	double moved = cval(u, "migration", 0), ns = cval(u, "migration", 6) * 1e9;
 	double wall = cval(u, "migration", 7);
 
-	printf("\nNode migration, xa_defrag_nodes(%d) (xa_migration_get_stats() deltas):\n", pct);
+	printf("\nNode migration, xa_defrag_nodes(%d), %.0f pass(es) (xa_migration_get_stats() "
+	       "deltas):\n", pct, cval(u, "passes", 0));
 	printf("  nodes moved %.0f, already free %.0f, failed %.0f; slabs reclaimed %.0f, "
 	       "refused %.0f; array lock holds %.0f; pages freed %.0f\n",
 	       moved, cval(u, "migration", 1), cval(u, "migration", 2), cval(u, "migration", 4),
 	       cval(u, "migration", 3), cval(u, "migration", 5), cval(u, "migration", 8));
-	printf("  time moving %.3f ms (%.0f ns/node, %.2f M nodes/s); wall time of the call "
+	printf("  time moving %.3f ms (%.0f ns/node, %.2f M nodes/s); wall time of the calls "
 	       "%.3f ms (%.2f M nodes/s, including isolation, RCU barrier, slab release)\n",
 	       ns / 1e6, ns / moved, migration_rate() / 1e6, wall * 1e3, moved / wall / 1e6);
+	for (int pass = 1; pass <= FRAG_DEFRAG_PASSES; pass++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "migration.%d", pass);
+		if (!child_get(u, key))
+			break;
+		printf("  pass %d: moved %.0f, failed (no copy) %.0f, slabs reclaimed %.0f, "
+		       "pages freed %.0f, %.3f ms\n", pass, cval(u, key, 0), cval(u, key, 2),
+		       cval(u, key, 4), cval(u, key, 8), cval(u, key, 7) * 1e3);
+	}
 }
 
 struct giveback {
@@ -1427,14 +1485,17 @@ static void print_peers(void)
 		{ RUN_JEMALLOC, "trim", "arena.4096.purge" },
 		{ RUN_MIMALLOC, "trim", "mi_collect(true)" },
 	};
-	struct bench_table *t = bench_table_new(
-		"After the erase, each allocator gives back what it can (same node lifecycle, "
-		"576-byte objects)",
+	char title[128];
+	struct bench_table *t;
+	struct giveback ref;
+	bool have_ref = giveback_of(RUN_UXA, "defrag", &ref);
+
+	snprintf(title, sizeof(title), "After the erase, each allocator gives back what it can "
+		 "(same node lifecycle, %zu-byte objects)", sizeof(struct xa_node));
+	t = bench_table_new(title,
 		"allocator", "given back by", "resident at peak", "resident after", "live",
 		"resident/live", "freed memory returned", "vs uxa+defrag", "LazyFree",
 		(const char *)NULL);
-	struct giveback ref;
-	bool have_ref = giveback_of(RUN_UXA, "defrag", &ref);
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct giveback g;
@@ -1460,9 +1521,14 @@ static void print_peers(void)
 	bench_table_print(t, stdout);
 	for (enum run_id r = RUN_GLIBC; r <= RUN_MIMALLOC; r++)
 		if (runs[r].ran)
-			printf("  %s: malloc_usable_size(576) = %.0f; replay of the fill %.3f s, "
-			       "of the erase %.3f s\n", runs[r].label, cval(&runs[r], "usable", 0),
-			       snapv(r, "fill", SNAP_SECS), snapv(r, "erase", SNAP_SECS));
+			printf("  %s: malloc_usable_size(%zu) = %.0f; replay of the fill %.3f s, "
+			       "of the erase %.3f s\n", runs[r].label, sizeof(struct xa_node),
+			       cval(&runs[r], "usable", 0), snapv(r, "fill", SNAP_SECS),
+			       snapv(r, "erase", SNAP_SECS));
+	if (runs[RUN_JEMALLOC].ran)
+		printf("  jemalloc: mallctl() returned %.0f (thread.tcache.flush) and %.0f "
+		       "(arena.4096.purge); 0 is success\n", cval(&runs[RUN_JEMALLOC], "purge", 0),
+		       cval(&runs[RUN_JEMALLOC], "purge", 1));
 }
 
 /* Reader throughput with continuous defrag over without it (NaN if not run). */
@@ -1517,7 +1583,7 @@ static const struct { enum run_id run; unsigned int col; const char *final; cons
 plot_series[] = {
 	{ RUN_UXA, 1, "defrag", "uxa + xa\\_defrag\\_nodes: RSS" },
 	{ RUN_UXA, 2, "defrag", "uxa + xa\\_defrag\\_nodes: node cache" },
-	{ RUN_UXA, 3, "defrag", "live node bytes" },
+	{ RUN_GLIBC, 3, "trim", "live node bytes (the trace)" },
 	{ RUN_NOMIG, 1, "erase", "uxa, no defrag: RSS" },
 	{ RUN_GLIBC, 1, "trim", "glibc (malloc\\_trim): RSS" },
 	{ RUN_JEMALLOC, 1, "trim", "jemalloc (purge): RSS" },
@@ -1585,7 +1651,7 @@ static void render_plot(const struct frag_opts *o, const struct workload *w)
 		"set xlabel 'entry operations (millions)'\n"
 		"set ylabel 'MiB'\n"
 		"set grid\n"
-		"set key top right box opaque\n"
+		"set key below maxrows 3\n"
 		"set yrange [0:*]\n"
 		"set xrange [0:%.4f]\n"
 		"set arrow 1 from %.4f, graph 0 to %.4f, graph 1 nohead dashtype 2\n"
@@ -1616,6 +1682,20 @@ static void render_plot(const struct frag_opts *o, const struct workload *w)
 		       "so no frag.svg\n", status);
 }
 
+/* The 1-minute load average: timings mean little when it exceeds the cores. */
+static double load_average(void)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+	double l = NAN;
+
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = NAN;
+		fclose(f);
+	}
+	return l;
+}
+
 static bool file_exists(const char *path)
 {
 	return access(path, R_OK) == 0;
@@ -1628,6 +1708,7 @@ static int parent_main(const struct frag_opts *o)
 	size_t chunk = UXA_PAGE_SIZE << UXA_MAX_ORDER, peak, limit;
 	int fd = mkstemp(trace_path);
 	uint64_t t0 = bench_now_ns();
+	double load_start = load_average();
 
 	if (fd < 0) {
 		perror("frag: mkstemp");
@@ -1657,6 +1738,9 @@ static int parent_main(const struct frag_opts *o)
 	print_trace();
 	peak = (size_t)cval(&runs[RUN_TRACE], "peak", 0);
 	limit = (peak + peak / 32 + chunk - 1) / chunk * chunk;
+	printf("node cache: object size %.0f (laid out %.0f), %.0f objects per slab of order %.0f\n",
+	       cval(&runs[RUN_TRACE], "cache", 0), cval(&runs[RUN_TRACE], "cache", 1),
+	       cval(&runs[RUN_TRACE], "cache", 2), cval(&runs[RUN_TRACE], "cache", 3));
 	printf("page limit: %.0f MiB (the trace run's page-allocator peak %.1f MiB, +3%%, "
 	       "in %zu MiB chunks), set before the fill\n",
 	       mib((double)limit), mib((double)peak), chunk >> 20);
@@ -1685,7 +1769,9 @@ static int parent_main(const struct frag_opts *o)
 	print_readers(o);
 	print_goals();
 	render_plot(o, &w);
-	printf("total time %.1f s\n", secs_since(t0));
+	printf("total time %.1f s; load average %.2f at the start, %.2f at the end, on %ld CPUs "
+	       "(timings are only meaningful when it stays below the CPU count)\n",
+	       secs_since(t0), load_start, load_average(), sysconf(_SC_NPROCESSORS_ONLN));
 	return 0;
 }
 
