@@ -802,6 +802,7 @@ static void defrag_passes(int pct)
 	struct xa_migration_stats first, m0, m1;
 	double total_wall = 0;
 	long total_pages = 0;
+	uint64_t start = bench_now_ns();
 	int pass;
 
 	xa_migration_get_stats(&first);
@@ -825,6 +826,8 @@ static void defrag_passes(int pct)
 			break;
 	}
 	progress_clear();
+	/* CLOCK_MONOTONIC bounds, for "perf record -k CLOCK_MONOTONIC" + "perf report --time" */
+	emit("window.defrag %.6f %.6f", (double)start / 1e9, (double)bench_now_ns() / 1e9);
 	emit("passes %d", pass > FRAG_DEFRAG_PASSES ? FRAG_DEFRAG_PASSES : pass);
 	emit_migration("migration", &first, &m1, total_wall, total_pages);
 }
