@@ -239,10 +239,18 @@ static void writer_single(unsigned long *rnd)
 	}
 }
 
+/*
+ * Each 256-index block of the range region has one order (block % 9), so
+ * multi-index stores never partly overlap an entry of another order (which,
+ * as in the kernel, would replace the whole larger entry and make the
+ * encoded range a lie).
+ */
 static void writer_range(unsigned long *rnd)
 {
-	unsigned int order = next_random(rnd) % 9;
-	unsigned long first = RANGE_BASE + (next_random(rnd) % RANGE_SPAN & ~((1UL << order) - 1));
+	unsigned long block = next_random(rnd) % (RANGE_SPAN >> 8);
+	unsigned int order = block % 9;
+	unsigned long first = RANGE_BASE + (block << 8) +
+			      (next_random(rnd) % 256 & ~((1UL << order) - 1));
 	unsigned long last = first + (1UL << order) - 1;
 	void *old;
 
