@@ -1584,13 +1584,14 @@ static void print_goals(void)
 
 static const struct { enum run_id run; unsigned int col; const char *final; const char *title; }
 plot_series[] = {
-	{ RUN_UXA, 1, "defrag", "uxa + xa\\_defrag\\_nodes: RSS" },
-	{ RUN_UXA, 2, "defrag", "uxa + xa\\_defrag\\_nodes: node cache" },
-	{ RUN_GLIBC, 3, "trim", "live node bytes (the trace)" },
-	{ RUN_NOMIG, 1, "erase", "uxa, no defrag: RSS" },
-	{ RUN_GLIBC, 1, "trim", "glibc (malloc\\_trim): RSS" },
-	{ RUN_JEMALLOC, 1, "trim", "jemalloc (purge): RSS" },
+	/* drawn in this order: the last on top */
 	{ RUN_MIMALLOC, 1, "trim", "mimalloc (mi\\_collect): RSS" },
+	{ RUN_JEMALLOC, 1, "trim", "jemalloc (purge): RSS" },
+	{ RUN_GLIBC, 1, "trim", "glibc (malloc\\_trim): RSS" },
+	{ RUN_NOMIG, 1, "erase", "uxa, no defrag: RSS" },
+	{ RUN_GLIBC, 3, "trim", "live node bytes (the trace)" },
+	{ RUN_UXA, 2, "defrag", "uxa + xa\\_defrag\\_nodes: node cache" },
+	{ RUN_UXA, 1, "defrag", "uxa + xa\\_defrag\\_nodes: RSS" },
 };
 
 #define NR_PLOT_SERIES	(sizeof(plot_series) / sizeof(plot_series[0]))
@@ -1654,7 +1655,7 @@ static void render_plot(const struct frag_opts *o, const struct workload *w)
 		"set xlabel 'entry operations (millions)'\n"
 		"set ylabel 'MiB'\n"
 		"set grid\n"
-		"set key below maxrows 3\n"
+		"set key at graph 0.62, graph 0.06 right bottom box opaque\n"
 		"set yrange [0:*]\n"
 		"set xrange [0:%.4f]\n"
 		"set arrow 1 from %.4f, graph 0 to %.4f, graph 1 nohead dashtype 2\n"
