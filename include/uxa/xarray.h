@@ -384,7 +384,15 @@ struct xa_limit {
 	uint32_t min;
 };
 
-/* Parenthesised so that it can be passed through other macros. */
+/**
+ * XA_LIMIT() - a range of IDs for xa_alloc(), [@_min, @_max].
+ * @_min: lowest ID (inclusive).
+ * @_max: highest ID (inclusive); a range with @_min > @_max is empty.
+ *
+ * A compound literal, parenthesised so that it passes through other macros.
+ *
+ * Context: Any context.
+ */
 #define XA_LIMIT(_min, _max) ((struct xa_limit) { .min = (_min), .max = (_max) })
 
 #define xa_limit_32b	XA_LIMIT(0, UINT_MAX)
@@ -443,6 +451,8 @@ struct xarray {
  * XARRAY_INIT() - initialiser for an XArray with flags.
  * @name: the array (unused; kernel compatibility).
  * @flags: XA_FLAGS_* values.
+ *
+ * Context: An initialiser (static or automatic storage); allocates nothing.
  */
 #define XARRAY_INIT(name, flags) {				\
 	.xa_lock = UXA_SPINLOCK_INIT,				\
@@ -450,14 +460,39 @@ struct xarray {
 	.xa_head = NULL,					\
 }
 
-/* DEFINE_XARRAY_FLAGS() - define and initialise an XArray with flags. */
+/**
+ * DEFINE_XARRAY_FLAGS() - define and initialise an XArray with flags.
+ * @name: the array's name.
+ * @flags: XA_FLAGS_* values.
+ *
+ * Context: A definition (static or automatic storage); allocates nothing.
+ */
 #define DEFINE_XARRAY_FLAGS(name, flags)			\
 	struct xarray name = XARRAY_INIT(name, flags)
-/* DEFINE_XARRAY() - define and initialise an empty XArray. */
+/**
+ * DEFINE_XARRAY() - define and initialise an empty XArray.
+ * @name: the array's name.
+ *
+ * Context: As DEFINE_XARRAY_FLAGS().
+ */
 #define DEFINE_XARRAY(name) DEFINE_XARRAY_FLAGS(name, 0)
-/* DEFINE_XARRAY_ALLOC() - an allocating XArray starting at ID 0. */
+
+/**
+ * DEFINE_XARRAY_ALLOC() - define an XArray for xa_alloc(), IDs from 0.
+ * @name: the array's name.
+ *
+ * Context: As DEFINE_XARRAY_FLAGS().
+ */
 #define DEFINE_XARRAY_ALLOC(name) DEFINE_XARRAY_FLAGS(name, XA_FLAGS_ALLOC)
-/* DEFINE_XARRAY_ALLOC1() - an allocating XArray starting at ID 1. */
+
+/**
+ * DEFINE_XARRAY_ALLOC1() - define an XArray for xa_alloc(), IDs from 1.
+ * @name: the array's name.
+ *
+ * Index 0 is never allocated (XA_FLAGS_ZERO_BUSY).
+ *
+ * Context: As DEFINE_XARRAY_FLAGS().
+ */
 #define DEFINE_XARRAY_ALLOC1(name) DEFINE_XARRAY_FLAGS(name, XA_FLAGS_ALLOC1)
 
 /**
@@ -485,7 +520,18 @@ static inline void xa_init(struct xarray *xa)
 	xa_init_flags(xa, 0);
 }
 
-/* Locking: xa_lock is a spinlock (uxa_spinlock_t); the bh/irq forms alias it. */
+/**
+ * xa_lock() - take the array's lock (and xa_unlock(), xa_trylock()).
+ * @xa: the array.
+ *
+ * xa_lock is a spinlock (uxa_spinlock_t). It serialises writers only:
+ * readers never take it. xa_trylock() returns true if it took the lock.
+ * The _bh, _irq, _irqsave and _nested forms are the same lock (userspace
+ * has no interrupts); _irqsave sets its flags argument to 0.
+ *
+ * Context: Not recursive. Hold it briefly: other writers spin (then
+ * yield). Lock order: first of uxa's locks (doc/design.md).
+ */
 #define xa_trylock(xa)		uxa_spin_trylock(&(xa)->xa_lock)
 #define xa_lock(xa)		uxa_spin_lock(&(xa)->xa_lock)
 #define xa_unlock(xa)		__xa_unlock(xa)
@@ -789,73 +835,249 @@ static inline void xa_release(struct xarray *xa, unsigned long index)
 	xa_cmpxchg(xa, index, XA_ZERO_ENTRY, NULL, 0);
 }
 
-/* _bh / _irq variants: the same operation (the lock is the same). */
+/*
+ * _bh / _irq variants. Userspace has no interrupts and xa_lock is one
+ * spinlock, so each is exactly the operation it names (kernel source
+ * compatibility).
+ */
+
+/**
+ * xa_store_bh() - the same operation as xa_store().
+ * @xa: as for xa_store().
+ * @index: as for xa_store().
+ * @entry: as for xa_store().
+ * @gfp: as for xa_store().
+ *
+ * Context: As xa_store().
+ * Return: As xa_store().
+ */
 static inline void *xa_store_bh(struct xarray *xa, unsigned long index, void *entry, gfp_t gfp)
 {
 	return xa_store(xa, index, entry, gfp);
 }
+
+/**
+ * xa_store_irq() - the same operation as xa_store().
+ * @xa: as for xa_store().
+ * @index: as for xa_store().
+ * @entry: as for xa_store().
+ * @gfp: as for xa_store().
+ *
+ * Context: As xa_store().
+ * Return: As xa_store().
+ */
 static inline void *xa_store_irq(struct xarray *xa, unsigned long index, void *entry, gfp_t gfp)
 {
 	return xa_store(xa, index, entry, gfp);
 }
+
+/**
+ * xa_erase_bh() - the same operation as xa_erase().
+ * @xa: as for xa_erase().
+ * @index: as for xa_erase().
+ *
+ * Context: As xa_erase().
+ * Return: As xa_erase().
+ */
 static inline void *xa_erase_bh(struct xarray *xa, unsigned long index)
 {
 	return xa_erase(xa, index);
 }
+
+/**
+ * xa_erase_irq() - the same operation as xa_erase().
+ * @xa: as for xa_erase().
+ * @index: as for xa_erase().
+ *
+ * Context: As xa_erase().
+ * Return: As xa_erase().
+ */
 static inline void *xa_erase_irq(struct xarray *xa, unsigned long index)
 {
 	return xa_erase(xa, index);
 }
+
+/**
+ * xa_cmpxchg_bh() - the same operation as xa_cmpxchg().
+ * @xa: as for xa_cmpxchg().
+ * @index: as for xa_cmpxchg().
+ * @old: as for xa_cmpxchg().
+ * @entry: as for xa_cmpxchg().
+ * @gfp: as for xa_cmpxchg().
+ *
+ * Context: As xa_cmpxchg().
+ * Return: As xa_cmpxchg().
+ */
 static inline void *xa_cmpxchg_bh(struct xarray *xa, unsigned long index, void *old,
 				  void *entry, gfp_t gfp)
 {
 	return xa_cmpxchg(xa, index, old, entry, gfp);
 }
+
+/**
+ * xa_cmpxchg_irq() - the same operation as xa_cmpxchg().
+ * @xa: as for xa_cmpxchg().
+ * @index: as for xa_cmpxchg().
+ * @old: as for xa_cmpxchg().
+ * @entry: as for xa_cmpxchg().
+ * @gfp: as for xa_cmpxchg().
+ *
+ * Context: As xa_cmpxchg().
+ * Return: As xa_cmpxchg().
+ */
 static inline void *xa_cmpxchg_irq(struct xarray *xa, unsigned long index, void *old,
 				   void *entry, gfp_t gfp)
 {
 	return xa_cmpxchg(xa, index, old, entry, gfp);
 }
+
+/**
+ * xa_insert_bh() - the same operation as xa_insert().
+ * @xa: as for xa_insert().
+ * @index: as for xa_insert().
+ * @entry: as for xa_insert().
+ * @gfp: as for xa_insert().
+ *
+ * Context: As xa_insert().
+ * Return: As xa_insert().
+ */
 static inline int xa_insert_bh(struct xarray *xa, unsigned long index, void *entry, gfp_t gfp)
 {
 	return xa_insert(xa, index, entry, gfp);
 }
+
+/**
+ * xa_insert_irq() - the same operation as xa_insert().
+ * @xa: as for xa_insert().
+ * @index: as for xa_insert().
+ * @entry: as for xa_insert().
+ * @gfp: as for xa_insert().
+ *
+ * Context: As xa_insert().
+ * Return: As xa_insert().
+ */
 static inline int xa_insert_irq(struct xarray *xa, unsigned long index, void *entry, gfp_t gfp)
 {
 	return xa_insert(xa, index, entry, gfp);
 }
+
+/**
+ * xa_alloc_bh() - the same operation as xa_alloc().
+ * @xa: as for xa_alloc().
+ * @id: as for xa_alloc().
+ * @entry: as for xa_alloc().
+ * @limit: as for xa_alloc().
+ * @gfp: as for xa_alloc().
+ *
+ * Context: As xa_alloc().
+ * Return: As xa_alloc().
+ */
 static inline int xa_alloc_bh(struct xarray *xa, uint32_t *id, void *entry,
 			      struct xa_limit limit, gfp_t gfp)
 {
 	return xa_alloc(xa, id, entry, limit, gfp);
 }
+
+/**
+ * xa_alloc_irq() - the same operation as xa_alloc().
+ * @xa: as for xa_alloc().
+ * @id: as for xa_alloc().
+ * @entry: as for xa_alloc().
+ * @limit: as for xa_alloc().
+ * @gfp: as for xa_alloc().
+ *
+ * Context: As xa_alloc().
+ * Return: As xa_alloc().
+ */
 static inline int xa_alloc_irq(struct xarray *xa, uint32_t *id, void *entry,
 			       struct xa_limit limit, gfp_t gfp)
 {
 	return xa_alloc(xa, id, entry, limit, gfp);
 }
+
+/**
+ * xa_alloc_cyclic_bh() - the same operation as xa_alloc_cyclic().
+ * @xa: as for xa_alloc_cyclic().
+ * @id: as for xa_alloc_cyclic().
+ * @entry: as for xa_alloc_cyclic().
+ * @limit: as for xa_alloc_cyclic().
+ * @next: as for xa_alloc_cyclic().
+ * @gfp: as for xa_alloc_cyclic().
+ *
+ * Context: As xa_alloc_cyclic().
+ * Return: As xa_alloc_cyclic().
+ */
 static inline int xa_alloc_cyclic_bh(struct xarray *xa, uint32_t *id, void *entry,
 				     struct xa_limit limit, uint32_t *next, gfp_t gfp)
 {
 	return xa_alloc_cyclic(xa, id, entry, limit, next, gfp);
 }
+
+/**
+ * xa_alloc_cyclic_irq() - the same operation as xa_alloc_cyclic().
+ * @xa: as for xa_alloc_cyclic().
+ * @id: as for xa_alloc_cyclic().
+ * @entry: as for xa_alloc_cyclic().
+ * @limit: as for xa_alloc_cyclic().
+ * @next: as for xa_alloc_cyclic().
+ * @gfp: as for xa_alloc_cyclic().
+ *
+ * Context: As xa_alloc_cyclic().
+ * Return: As xa_alloc_cyclic().
+ */
 static inline int xa_alloc_cyclic_irq(struct xarray *xa, uint32_t *id, void *entry,
 				      struct xa_limit limit, uint32_t *next, gfp_t gfp)
 {
 	return xa_alloc_cyclic(xa, id, entry, limit, next, gfp);
 }
+
+/**
+ * xa_reserve_bh() - the same operation as xa_reserve().
+ * @xa: as for xa_reserve().
+ * @index: as for xa_reserve().
+ * @gfp: as for xa_reserve().
+ *
+ * Context: As xa_reserve().
+ * Return: As xa_reserve().
+ */
 static inline int xa_reserve_bh(struct xarray *xa, unsigned long index, gfp_t gfp)
 {
 	return xa_reserve(xa, index, gfp);
 }
+
+/**
+ * xa_reserve_irq() - the same operation as xa_reserve().
+ * @xa: as for xa_reserve().
+ * @index: as for xa_reserve().
+ * @gfp: as for xa_reserve().
+ *
+ * Context: As xa_reserve().
+ * Return: As xa_reserve().
+ */
 static inline int xa_reserve_irq(struct xarray *xa, unsigned long index, gfp_t gfp)
 {
 	return xa_reserve(xa, index, gfp);
 }
+
+/**
+ * xa_release_bh() - the same operation as xa_release().
+ * @xa: as for xa_release().
+ * @index: as for xa_release().
+ *
+ * Context: As xa_release().
+ */
 static inline void xa_release_bh(struct xarray *xa, unsigned long index)
 {
 	xa_release(xa, index);
 }
+
+/**
+ * xa_release_irq() - the same operation as xa_release().
+ * @xa: as for xa_release().
+ * @index: as for xa_release().
+ *
+ * Context: As xa_release().
+ */
 static inline void xa_release_irq(struct xarray *xa, unsigned long index)
 {
 	xa_release(xa, index);
@@ -881,11 +1103,26 @@ static inline void xa_release_irq(struct xarray *xa, unsigned long index)
 	     entry;							\
 	     entry = xa_find_after(xa, &index, last, XA_PRESENT))
 
-/* xa_for_each_start() - xa_for_each_range() from @start to ULONG_MAX. */
+/**
+ * xa_for_each_start() - iterate over present entries from @start.
+ * @xa: the array.
+ * @index: unsigned long index of each entry found.
+ * @entry: each present entry.
+ * @start: first index to retrieve.
+ *
+ * Context: As xa_for_each_range().
+ */
 #define xa_for_each_start(xa, index, entry, start) \
 	xa_for_each_range(xa, index, entry, start, ULONG_MAX)
 
-/* xa_for_each() - iterate over every present entry. Context: as xa_for_each_range(). */
+/**
+ * xa_for_each() - iterate over every present entry of an XArray.
+ * @xa: the array.
+ * @index: unsigned long index of each entry found.
+ * @entry: each present entry.
+ *
+ * Context: As xa_for_each_range().
+ */
 #define xa_for_each(xa, index, entry) \
 	xa_for_each_start(xa, index, entry, 0)
 
@@ -1221,6 +1458,9 @@ struct xa_state {
  * @name: name of this operation state (usually xas).
  * @array: array to operate on.
  * @index: initial index of interest.
+ *
+ * Context: A declaration on the caller's stack; takes no lock, allocates
+ * nothing. The state walks from the top on its first use.
  */
 #define XA_STATE(name, array, index)				\
 	struct xa_state name = __XA_STATE(array, index, 0, 0)
@@ -1231,6 +1471,8 @@ struct xa_state {
  * @array: array to operate on.
  * @index: initial index of interest (rounded down to the order).
  * @order: order of the entry (log2 of the number of indices).
+ *
+ * Context: As XA_STATE().
  */
 #define XA_STATE_ORDER(name, array, index, order)		\
 	struct xa_state name = __XA_STATE(array,		\
@@ -1238,6 +1480,16 @@ struct xa_state {
 			(order) - ((order) % XA_CHUNK_SHIFT),	\
 			(1U << ((order) % XA_CHUNK_SHIFT)) - 1)
 
+/**
+ * xas_lock() - take the lock of the state's array (and xas_unlock(), ...).
+ * @xas: XArray operation state.
+ *
+ * xas_lock(), xas_unlock(), xas_trylock() and their _bh/_irq/_irqsave forms
+ * are xa_lock() and friends on xas->xa; xas_marked() is xa_marked() on it.
+ *
+ * Context: As xa_lock(). Before dropping the lock in a walk, call
+ * xas_pause() or xas_reset(): a node pointer is not kept across a drop.
+ */
 #define xas_marked(xas, mark)	xa_marked((xas)->xa, (mark))
 #define xas_trylock(xas)	xa_trylock((xas)->xa)
 #define xas_lock(xas)		xa_lock((xas)->xa)
@@ -1312,19 +1564,37 @@ static inline bool xas_is_node(const struct xa_state *xas)
 	return xas_valid(xas) && xas->xa_node;
 }
 
-/* True if the pointer is something other than a node. */
+/**
+ * xas_not_node() - is this xa_node value something other than a node?
+ * @node: an xa_state's xa_node.
+ *
+ * Context: Any context.
+ * Return: true for NULL (the head), XAS_RESTART, XAS_BOUNDS or an error.
+ */
 static inline bool xas_not_node(struct xa_node *node)
 {
 	return ((unsigned long)node & 3) || !node;
 }
 
-/* True if the node represents RESTART or an error. */
+/**
+ * xas_frozen() - does this xa_node value stand for a restart or an error?
+ * @node: an xa_state's xa_node.
+ *
+ * Context: Any context.
+ * Return: true for XAS_RESTART or an error.
+ */
 static inline bool xas_frozen(struct xa_node *node)
 {
 	return (unsigned long)node & 2;
 }
 
-/* True if the node represents head-of-tree, RESTART or BOUNDS. */
+/**
+ * xas_top() - is this xa_node value the head, a restart or out of bounds?
+ * @node: an xa_state's xa_node.
+ *
+ * Context: Any context.
+ * Return: true for NULL, XAS_RESTART and XAS_BOUNDS.
+ */
 static inline bool xas_top(struct xa_node *node)
 {
 	return node <= XAS_RESTART;
@@ -1421,7 +1691,13 @@ static inline void xas_set_update(struct xa_state *xas, xa_update_node_t update)
 	xas->xa_update = update;
 }
 
-/* xas_set_lru() - accepted for source compatibility; uxa has no list_lru. */
+/**
+ * xas_set_lru() - accepted for source compatibility; uxa has no list_lru.
+ * @xas: XArray operation state.
+ * @lru: recorded and otherwise ignored.
+ *
+ * Context: Any context.
+ */
 static inline void xas_set_lru(struct xa_state *xas, struct list_lru *lru)
 {
 	xas->xa_lru = lru;

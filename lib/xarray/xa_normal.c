@@ -288,6 +288,7 @@ UXA_API int __xa_alloc(struct xarray *xa, uint32_t *id, void *entry, struct xa_l
 		       gfp_t gfp)
 {
 	XA_STATE(xas, xa, 0);
+	int err;
 
 	if (xa_refuse_entry(__func__, entry))
 		return -EINVAL;
@@ -306,13 +307,15 @@ UXA_API int __xa_alloc(struct xarray *xa, uint32_t *id, void *entry, struct xa_l
 		xas_find_marked(&xas, limit.max, XA_FREE_MARK);
 		if (xas.xa_node == XAS_RESTART)
 			xas_set_err(&xas, -EBUSY);
-		else
-			*id = (uint32_t)xas.xa_index;
 		xas_store(&xas, entry);
 		xas_clear_mark(&xas, XA_FREE_MARK);
 	} while (__xas_nomem(&xas, gfp));
 
-	return xa_err(xas_result(&xas, NULL));
+	err = xa_err(xas_result(&xas, NULL));
+	/* Unlike the kernel, @id is written only on success (as documented). */
+	if (!err)
+		*id = (uint32_t)xas.xa_index;
+	return err;
 }
 
 UXA_API int __xa_alloc_cyclic(struct xarray *xa, uint32_t *id, void *entry,

@@ -8,7 +8,7 @@
 
 static void check_mark_at(struct xarray *xa, unsigned long index)
 {
-	unsigned int max_order = 2 * XA_CHUNK_SHIFT + 2;
+	unsigned int max_order = XA_CHUNK_SHIFT + 3;	/* multi-index entries up a level */
 
 	/* An empty index has no marks, and cannot get one. */
 	cr_assert_not(xa_get_mark(xa, index, XA_MARK_0));
@@ -51,7 +51,7 @@ static void check_mark_at(struct xarray *xa, unsigned long index)
 		xa_set_mark(xa, index + 2, XA_MARK_2);
 		cr_assert_null(xa_store_index(xa, next, GFP_KERNEL));
 		xa_store_order(xa, index, order, xa_mk_index(index), GFP_KERNEL);
-		for (unsigned long i = base; i < next; i++) {
+		for (unsigned long i = base; i < next; i += 1 + ((next - base) >> 4)) {
 			XA_STATE(xas, xa, i);
 			unsigned int seen = 0;
 			void *entry;
@@ -86,8 +86,14 @@ Test(xa_marks, set_get_clear_and_erase)
 {
 	DEFINE_XARRAY(xa);
 
-	for (unsigned long index = 0; index < 4UL * XA_CHUNK_SIZE * XA_CHUNK_SIZE; index += 52)
-		check_mark_at(&xa, index);
+	unsigned long indices[] = {
+		0, 4, XA_CHUNK_SIZE - 4, XA_CHUNK_SIZE, XA_CHUNK_SIZE * XA_CHUNK_SIZE - 4,
+		XA_CHUNK_SIZE * XA_CHUNK_SIZE + 8, 3 * XA_CHUNK_SIZE * XA_CHUNK_SIZE * XA_CHUNK_SIZE,
+		1UL << 40, 12345678 & ~3UL,
+	};
+
+	for (unsigned int i = 0; i < sizeof(indices) / sizeof(indices[0]); i++)
+		check_mark_at(&xa, indices[i]);
 	check_mark_at(&xa, ULONG_MAX - 3);
 	xa_destroy_no_leak(&xa);
 }

@@ -15,11 +15,17 @@
  * meets the failure must report -ENOMEM in its state and change nothing
  * visible; the caller's xas_nomem() retry then completes it.
  *
+ * Persistent failure comes from capping the page allocator: then the
+ * normal API's own retry fails too, and each operation must return -ENOMEM,
+ * leave no half-built nodes behind and change nothing.
+ *
  * Whether the armed failure fired is read back without any private hook:
  * after the workload, up to n further allocations are made; if one of them
  * fails, the workload did not reach its n-th allocation.
  */
 #include <stdlib.h>
+
+#include <uxa/page.h>
 
 #include "xa_test.h"
 
@@ -546,4 +552,75 @@ Test(xa_nomem, giving_up_leaks_nothing)
 		xa_destroy(&xa);
 		assert_no_leak();
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Persistent failure: the page allocator is capped at one chunk.      */
+
+Test(xa_nomem, out_of_memory_fails_cleanly, .timeout = 120)
+{
+	DEFINE_XARRAY(xa);
+	unsigned long limit = UXA_PAGE_SIZE << UXA_MAX_ORDER;
+	unsigned long most = 2 * (limit / sizeof(struct xa_node)) + 1000;
+	unsigned long i, stored;
+	void *ret = NULL;
+	uint32_t id;
+
+	cr_assert_eq(uxa_page_set_limit(limit), 0);
+	/* One leaf per entry: each store needs at least one new node. */
+	for (i = 0; i < most; i++) {
+		ret = xa_store(&xa, i * XA_CHUNK_SIZE, xa_mk_index(i), GFP_KERNEL);
+		if (xa_is_err(ret))
+			break;
+		cr_assert_null(ret);
+	}
+	cr_assert(xa_is_err(ret), "the cap was never reached");
+	cr_assert_eq(xa_err(ret), -ENOMEM);
+	stored = i;
+	XA_CHECK(&xa);	/* no empty node left behind by the failed store */
+	cr_assert_null(xa_load(&xa, stored * XA_CHUNK_SIZE));
+
+	/* Every allocating operation fails the same way and changes nothing. */
+	for (unsigned long k = 0; k < 4; k++) {
+		unsigned long at = (stored + 1 + k * 1000) * XA_CHUNK_SIZE * XA_CHUNK_SIZE;
+
+		cr_assert_eq(xa_err(xa_store(&xa, at, &xa, GFP_NOWAIT)), -ENOMEM);
+		cr_assert_eq(xa_insert(&xa, at, &xa, GFP_KERNEL), -ENOMEM);
+		cr_assert_eq(xa_err(xa_cmpxchg(&xa, at, NULL, &xa, GFP_KERNEL)), -ENOMEM);
+		cr_assert_eq(xa_reserve(&xa, at, GFP_KERNEL), -ENOMEM);
+		cr_assert_eq(xa_err(xa_store_range(&xa, at, at + 2, &xa, GFP_KERNEL)), -ENOMEM);
+		cr_assert_null(xa_load(&xa, at));
+		cr_assert_null(xa_load(&xa, at + 2));
+		XA_CHECK(&xa);
+	}
+	/* ID allocation: the first ID lives in the head, the second needs a node. */
+	{
+		DEFINE_XARRAY_ALLOC(ids);
+
+		cr_assert_eq(xa_alloc(&ids, &id, &xa, xa_limit_32b, GFP_KERNEL), 0);
+		cr_assert_eq(id, 0);
+		id = 77;
+		cr_assert_eq(xa_alloc(&ids, &id, &xa, xa_limit_32b, GFP_KERNEL), -ENOMEM);
+		cr_assert_eq(id, 77);
+		cr_assert_eq(xa_count_entries(&ids), 1);
+		XA_CHECK(&ids);
+		xa_destroy(&ids);
+	}
+
+	/* Operations that need no node still work. */
+	cr_assert_eq(xa_store(&xa, 0, xa_mk_value(1), GFP_KERNEL), xa_mk_index(0));
+	cr_assert_eq(xa_erase(&xa, XA_CHUNK_SIZE), xa_mk_index(1));
+	for (i = 2; i < stored; i++)
+		cr_assert_eq(xa_load(&xa, i * XA_CHUNK_SIZE), xa_mk_index(i));
+
+	/* Erasing gives nodes back (after a grace period); storing works again. */
+	for (i = stored / 2; i < stored; i++)
+		cr_assert_eq(xa_erase(&xa, i * XA_CHUNK_SIZE), xa_mk_index(i));
+	uxa_rcu_barrier();
+	cr_assert_null(xa_store(&xa, stored * XA_CHUNK_SIZE, &xa, GFP_KERNEL));
+	XA_CHECK(&xa);
+	xa_destroy_no_leak(&xa);
+
+	xa_destroy_no_leak(&xa);
+	cr_assert_eq(uxa_page_set_limit(0), 0);
 }
