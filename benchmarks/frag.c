@@ -511,7 +511,8 @@ static void emit_cache_geometry(void)
  * Trace records are 32-bit: a type in the top two bits and a payload.
  * Allocation and free carry the node's id (ids are dense, in allocation
  * order, never reused); a sample carries the entry operation count; a
- * phase marker ends the fill (1) or the erase (2).
+ * phase marker ends the fill (the first) or the erase (the second) and
+ * carries the entry operation count there.
  */
 enum trace_type { TR_ALLOC = 0, TR_FREE = 1, TR_SAMPLE = 2, TR_PHASE = 3 };
 #define TR_PAYLOAD_MASK	((1u << 30) - 1)
@@ -716,13 +717,13 @@ static int role_trace(const struct frag_opts *o)
 	emit_cache_geometry();
 
 	workload_fill(&w, &h);
-	trace_put(TR_PHASE, 1);
+	trace_put(TR_PHASE, (uint32_t)w.nr_entries);
 	trace_check("fill");
 	uxa_page_get_stats(&ps);
 	emit("peak %zu %zu", ps.bytes_reserved, ps.bytes_in_use);
 
 	workload_erase(&w, &h);
-	trace_put(TR_PHASE, 2);
+	trace_put(TR_PHASE, (uint32_t)(w.nr_entries + w.nr_erase));
 	trace_check("erase");
 	emit("trace %lu %lu %lu %zu %lu", trace.allocs, trace.frees, trace.anomalies, trace.nr,
 	     (unsigned long)sizeof(struct xa_node));
@@ -991,8 +992,9 @@ static int role_replay(const struct frag_opts *o)
 				 nr_fill * 19 / 10);
 			break;
 		case TR_PHASE:
-			replay_snapshot(payload == 1 ? "fill" : "erase", secs_since(t0),
-					payload == 1 ? nr_fill : op, live * osize);
+			op = payload;
+			replay_snapshot(op == nr_fill ? "fill" : "erase", secs_since(t0), op,
+					live * osize);
 			t0 = bench_now_ns();
 			break;
 		}
