@@ -74,12 +74,16 @@ static const char usage[] =
 /* ------------------------------------------------------------------ */
 /* Key sets.                                                           */
 
+/* Timed repetitions of lookups and iteration; the best counts. */
+static unsigned int passes = 3;
+
 struct keyset {
 	const char *name;
 	size_t n;
 	unsigned long *insert_order;	/* value of insert_order[i] is i + 1 */
 	unsigned long *random_order;	/* the same keys, shuffled */
 	unsigned long *sorted;		/* the same keys, ascending */
+	unsigned int passes;		/* timed repetitions of lookups and iteration */
 	bool dense;			/* 0..n-1: the goals' shape */
 	bool bare_ok;			/* the bare tree can hold it in reasonable memory */
 };
@@ -107,6 +111,7 @@ static void keyset_dense(struct keyset *ks, const char *name, size_t n, struct b
 {
 	ks->name = name;
 	ks->n = n;
+	ks->passes = passes;
 	ks->dense = true;
 	ks->bare_ok = true;
 	ks->insert_order = bench_xmalloc(n * sizeof(unsigned long));
@@ -124,6 +129,7 @@ static void keyset_clustered(struct keyset *ks, const char *name, size_t n,
 
 	ks->name = name;
 	ks->n = n;
+	ks->passes = passes;
 	ks->bare_ok = true;
 	ks->insert_order = bench_xmalloc(n * sizeof(unsigned long));
 	while (i < n) {
@@ -141,6 +147,7 @@ static void keyset_random(struct keyset *ks, const char *name, size_t n, struct 
 {
 	ks->name = name;
 	ks->n = n;
+	ks->passes = 1;		/* microseconds per key: one pass says enough */
 	ks->bare_ok = false;
 	ks->insert_order = bench_xmalloc(n * sizeof(unsigned long));
 	for (size_t i = 0; i < n; i++)
@@ -650,7 +657,6 @@ enum impl { IMPL_UXA, IMPL_BARE, IMPL_JUDY, IMPL_LFHT, NR_IMPLS };
 #define MAX_KEYSETS 4
 static double results[MAX_KEYSETS][NR_IMPLS][NR_OPS];
 
-static unsigned int passes = 3;		/* timed repetitions; the best counts */
 
 static void check_sum(const char *impl, const struct keyset *ks, const char *what,
 		      unsigned long sum, size_t count)
@@ -684,7 +690,7 @@ static void run_##S(const struct keyset *ks, double *r)			\
 	r[OP_BYTES] = (double)(S##_footprint(h) - fp0) / (double)ks->n;	\
 										\
 	r[OP_RLOOKUP] = r[OP_SLOOKUP] = r[OP_ITER] = r[OP_ITER_XAS] = INFINITY;	\
-	for (unsigned int p = 0; p < passes; p++) {				\
+	for (unsigned int p = 0; p < ks->passes; p++) {				\
 		double ns;							\
 										\
 		sum = 0;							\
@@ -775,8 +781,9 @@ static void print_keyset(unsigned int k, const struct keyset *ks)
 	char title[128];
 	struct bench_table *t;
 
-	snprintf(title, sizeof(title), "%s: %zu keys (time per op; ratio = uxa / peer, < 1 means uxa is faster or smaller)",
-		 ks->name, ks->n);
+	snprintf(title, sizeof(title),
+		 "%s: %zu keys, best of %u (time per op; ratio = uxa / peer, < 1 means uxa is faster or smaller)",
+		 ks->name, ks->n, ks->passes);
 	t = bench_table_new(title, "operation", "uxa", "bare", "JudyL", "cds_lfht",
 			    "uxa/bare", "uxa/JudyL", "uxa/lfht", (const char *)NULL);
 	for (unsigned int o = 0; o < NR_OPS; o++) {
