@@ -348,7 +348,7 @@ static void workload_erase(const struct workload *w, const struct workload_hooks
 		if (op % w->sample_every == 0)
 			h->sample(op);
 		if (!(i & 0xfff))
-			progress(h->who, "erase 90%", i, w->nr_erase);
+			progress(h->who, "erase", i, w->nr_erase);
 	}
 	progress_clear();
 }
@@ -757,8 +757,8 @@ static void count_high_order(const char *key, gfp_t gfp)
 		if (!p)
 			break;
 		blocks[n++] = p;
-		progress("uxa", gfp & __GFP_DIRECT_RECLAIM ? "order-9, compacting" : "order-9",
-			 n, max);
+		progress(gfp & __GFP_DIRECT_RECLAIM ? "order-9 blocks" : "order-9 blocks (no compaction)",
+			 gfp & __GFP_DIRECT_RECLAIM ? "compacting" : "taking", n, max);
 	}
 	secs = secs_since(t0);
 	uxa_page_get_stats(&after);
