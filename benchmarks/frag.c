@@ -1638,6 +1638,7 @@ static void render_plot(const struct frag_opts *o, const struct workload *w)
 	double x_fill = (double)w->nr_entries / 1e6;
 	double x_erase = (double)(w->nr_entries + w->nr_erase) / 1e6;
 	double x_final = x_erase * 1.06;
+	char cwd[512];
 	FILE *gp;
 	int status;
 
@@ -1680,12 +1681,14 @@ static void render_plot(const struct frag_opts *o, const struct workload *w)
 		"replot\n"
 		"unset output\n");
 	status = pclose(gp);
+	if (!getcwd(cwd, sizeof(cwd)))
+		snprintf(cwd, sizeof(cwd), ".");
 	if (status == 0)
-		printf("\nPlot: memory over the run written to ./frag.svg and ./frag.png "
-		       "(data ./frag.dat)\n");
+		printf("\nPlot: memory over the run written to %s/frag.svg and %s/frag.png "
+		       "(data %s/frag.dat)\n", cwd, cwd, cwd);
 	else
-		printf("\nPlot: data in ./frag.dat; gnuplot failed or is missing (status %d), "
-		       "so no frag.svg\n", status);
+		printf("\nPlot: data in %s/frag.dat; gnuplot failed or is missing (status %d), "
+		       "so no frag.svg\n", cwd, status);
 }
 
 /* The 1-minute load average: timings mean little when it exceeds the cores. */
