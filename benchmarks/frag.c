@@ -17,7 +17,8 @@
  *   one leaf node each). Then a random 90% of the entries are erased. The
  *   dense leaves mostly survive (each keeps ~6 of 64 entries); the sparse
  *   leaves die with their entry, so ~90% of them are freed at random:
- *   the case of the issue, with struct xa_node (576 bytes) as the object.
+ *   the case of the issue, with struct xa_node (584 bytes with 64 slots) as
+ *   the object.
  *
  * RUNS (each in its own process, so that each owns its RSS: the program
  * re-executes itself with --child ROLE and reports "key value..." lines
@@ -37,8 +38,9 @@
  *              allocator's peak, from which the parent sets the limit.
  *   uxa        the workload with a page limit a little above the peak;
  *              after the erase, counts order-9 blocks without compaction,
- *              then runs xa_defrag_nodes() and counts order-9 blocks
- *              without and with compaction.
+ *              then runs xa_defrag_nodes() (again while a pass left nodes
+ *              unmoved for want of a copy and freed pages) and counts
+ *              order-9 blocks without and with compaction.
  *   uxa-nomig  the same without xa_defrag_nodes() (kmem_cache_shrink()
  *              only); after the erase, counts order-9 blocks without and
  *              with compaction (compaction itself moves nodes: that is the
