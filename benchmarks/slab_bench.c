@@ -384,6 +384,13 @@ static void frag_run(enum alloc_id id, size_t n)
 		own = uxa_cache_bytes(s);
 		frag_report("defrag", live, base, rss_shrunk, bench_rss_bytes(), own);
 		printf("moved %lu %ld\n", ht.moved, pages);
+		{
+			struct uxa_page_stats ps;
+
+			uxa_page_get_stats(&ps);
+			printf("pages %zu %zu %zu\n", ps.bytes_in_use, ps.bytes_resident,
+			       ps.bytes_reserved);
+		}
 		/* Every handle must still reach an object that knows its handle. */
 		for (size_t i = 0; i < n; i++) {
 			struct frag_obj *o = ht.slot[i];
@@ -441,6 +448,7 @@ struct child_result {
 	struct frag_row frag[2];	/* [0]: as released; [1]: after defrag (uxa) */
 	unsigned long moved;
 	long pages;
+	size_t page_in_use, page_resident, page_reserved;	/* uxa's page allocator */
 };
 
 static void parse_line(struct child_result *r, const char *line)
@@ -461,6 +469,9 @@ static void parse_line(struct child_result *r, const char *line)
 	} else if (sscanf(line, "full %zu %zu", &r->full, &r->full_rss) == 2) {
 		;
 	} else if (sscanf(line, "moved %lu %ld", &r->moved, &r->pages) == 2) {
+		;
+	} else if (sscanf(line, "pages %zu %zu %zu", &r->page_in_use, &r->page_resident,
+			  &r->page_reserved) == 3) {
 		;
 	}
 }
@@ -608,9 +619,15 @@ static void print_frag(const struct child_result *res, size_t n)
 	t->note = "RSS before/after: around the release step (shrink, defrag, trim, purge, collect);"
 		  " cache = uxa's kmem_cache bytes_held";
 	bench_table_print(t, stdout);
-	if (res[A_UXA].ran)
-		printf("uxa defrag: %lu objects moved, %ld pages given back\n",
-		       res[A_UXA].moved, res[A_UXA].pages);
+	if (res[A_UXA].ran) {
+		char a[24], b[24], c[24];
+
+		printf("uxa defrag: %lu objects moved, %ld pages given back; page allocator after:"
+		       " %s in use, %s resident, %s reserved\n", res[A_UXA].moved, res[A_UXA].pages,
+		       bench_fmt_bytes(a, sizeof(a), (double)res[A_UXA].page_in_use),
+		       bench_fmt_bytes(b, sizeof(b), (double)res[A_UXA].page_resident),
+		       bench_fmt_bytes(c, sizeof(c), (double)res[A_UXA].page_reserved));
+	}
 }
 
 static void record_goals(const struct child_result *res)
