@@ -242,7 +242,8 @@ static inline int ht_destroy(struct htable *ht)
 
 	for (unsigned long h = 0; h < ht->nr; h++)
 		ht_drop(ht, h);
-	uxa_rcu_barrier();
+	if (ht->rcu_free)
+		uxa_rcu_barrier();
 	ret = kmem_cache_destroy(ht->cache);
 	free(ht->slot);
 	pthread_mutex_destroy(&ht->lock);
