@@ -689,6 +689,7 @@ UXA_API int xa_alloc_cyclic(struct xarray *xa, uint32_t *id, void *entry,
  * (all of them the same @entry). Entries previously in the range are
  * replaced; a multi-index entry that straddles @first or @last is replaced
  * (or, for NULL, erased) as a whole, as a store to any of its indices would.
+ * In an allocating array the stored indices become busy (NULL frees them).
  *
  * Context: Takes and releases xa_lock. May allocate memory.
  * Return: NULL on success, XA_ERROR(-EINVAL) for an internal @entry or
@@ -755,7 +756,8 @@ UXA_API void xa_clear_mark(struct xarray *xa, unsigned long index, xa_mark_t mar
  *          XA_MAX_MARKS behaves as XA_PRESENT).
  *
  * Reserved entries are skipped. For a multi-index entry covering *@indexp,
- * *@indexp is left unchanged.
+ * *@indexp is left within it: unchanged when searching for any present
+ * entry, moved back to the entry's first index when searching for a mark.
  *
  * Context: Takes and releases the RCU read lock; lock-free.
  * Return: the entry (and *@indexp updated), or NULL (*@indexp unchanged).
@@ -1369,7 +1371,8 @@ UXA_API void xa_migration_get_stats(struct xa_migration_stats *st);
  * Checks every node's links (parent, offset, shift, array), count and
  * nr_values, that every mark bit of an internal slot equals "some entry
  * below has the mark", that marks are only on present entries (or, for
- * XA_FREE_MARK in an allocating array, on free slots), that sibling entries
+ * XA_FREE_MARK in an allocating array, on free slots, every one of which
+ * carries it), that sibling entries
  * follow their canonical slot in the same node and carry no marks, and the
  * root's marks. (As in the kernel, the tree shrinks only when entries are
  * removed, so a top node using only slot 0 is legal.)

@@ -116,6 +116,8 @@ static void xa_check_marks(struct xa_checker *c, const struct xa_node *node)
 				xa_check_fail(c, node, "slot %u: mark %u on a sibling entry", i, mark);
 			} else if (bit && !entry && !free_mark) {
 				xa_check_fail(c, node, "slot %u: mark %u on an empty slot", i, mark);
+			} else if (!bit && !entry && free_mark) {
+				xa_check_fail(c, node, "slot %u: empty but not marked free", i);
 			}
 		}
 	}

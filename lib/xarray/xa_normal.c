@@ -547,6 +547,9 @@ UXA_API void *xa_store_range(struct xarray *xa, unsigned long first, unsigned lo
 			xas_store(&xas, entry);
 			if (xas_error(&xas))
 				break;
+			/* In an allocating array the stored indices are busy. */
+			if (entry && xa_track_free(xa))
+				xas_clear_mark(&xas, XA_FREE_MARK);
 			end = first + ((xas.xa_sibs + 1UL) << xas.xa_shift) - 1;
 			if (end >= last)
 				break;

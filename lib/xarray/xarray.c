@@ -707,6 +707,9 @@ UXA_API void *xas_store(struct xa_state *xas, void *entry)
 			xas_free_nodes(xas, xa_to_node(next));
 		if (!node)
 			break;
+		/* Every slot emptied is free again, not only the canonical one. */
+		if (!entry && xa_track_free(xas->xa))
+			node_set_mark(node, offset, XA_FREE_MARK);
 		count += !next - !entry;
 		values += !xa_is_value(first) - !value;
 		if (entry) {

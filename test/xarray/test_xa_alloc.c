@@ -272,3 +272,42 @@ Test(xa_alloc, misaligned_pointers_are_refused)
 	XA_CHECK(&xa);
 	xa_destroy_no_leak(&xa);
 }
+
+/* Multi-index entries in an allocating array: storing makes every index busy, erasing frees all. */
+Test(xa_alloc, multi_index_entries_and_free_ids)
+{
+	DEFINE_XARRAY_ALLOC(xa);
+	uint32_t id;
+
+	cr_assert_null(xa_store_range(&xa, 0, 5, &xa, GFP_KERNEL));
+	XA_CHECK(&xa);
+	cr_assert_eq(xa_alloc(&xa, &id, xa_mk_value(6), xa_limit_32b, GFP_KERNEL), 0);
+	cr_assert_eq(id, 6, "store_range made 0..5 busy");
+	cr_assert_null(xa_store_range(&xa, 0, 5, NULL, GFP_KERNEL));
+	XA_CHECK(&xa);
+	for (uint32_t want = 0; want < 6; want++) {
+		cr_assert_eq(xa_alloc(&xa, &id, xa_mk_value(want), xa_limit_32b, GFP_KERNEL), 0);
+		cr_assert_eq(id, want, "every erased index is free again");
+	}
+	xa_destroy(&xa);
+
+	/* An order-3 entry stored with the advanced API, then erased whole. */
+	xa_store_order(&xa, 8, 3, &xa, GFP_KERNEL);
+	/* The advanced API leaves XA_FREE_MARK to the caller (as in the kernel). */
+	xa_clear_mark(&xa, 8, XA_FREE_MARK);
+	XA_CHECK(&xa);
+	for (uint32_t want = 0; want < 8; want++) {
+		cr_assert_eq(xa_alloc(&xa, &id, xa_mk_value(want), xa_limit_32b, GFP_KERNEL), 0);
+		cr_assert_eq(id, want);
+	}
+	cr_assert_eq(xa_alloc(&xa, &id, xa_mk_value(16), xa_limit_32b, GFP_KERNEL), 0);
+	cr_assert_eq(id, 16);
+	cr_assert_eq(xa_erase(&xa, 11), &xa);
+	XA_CHECK(&xa);
+	for (uint32_t want = 8; want < 16; want++) {
+		cr_assert_eq(xa_alloc(&xa, &id, xa_mk_value(want), xa_limit_32b, GFP_KERNEL), 0);
+		cr_assert_eq(id, want, "erasing the order-3 entry freed all 8 IDs");
+	}
+	XA_CHECK(&xa);
+	xa_destroy_no_leak(&xa);
+}

@@ -5,6 +5,9 @@
  * initialisers and locking, and the documented answers to bad input.
  * Semantics follow the kernel's include/linux/xarray.h and lib/test_xarray.c.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "xa_test.h"
 
 /* Enough indices for a tree three levels deep at any chunk shift. */
@@ -611,5 +614,33 @@ Test(xa_basic, advanced_bad_marks)
 	cr_assert_null(xas_find_marked(&xas, ULONG_MAX, (xa_mark_t)3));
 	xas_unlock(&xas);
 	XA_CHECK(&xa);
+	xa_destroy_no_leak(&xa);
+}
+
+Test(xa_basic, dump_prints_every_kind_of_entry)
+{
+	DEFINE_XARRAY(xa);
+	static uint32_t word;
+	FILE *saved = stderr;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+
+	cr_assert_not_null(mem);
+	xa_store_index(&xa, 1, GFP_KERNEL);
+	xa_store(&xa, 2, &word, GFP_KERNEL);
+	cr_assert_eq(xa_reserve(&xa, 3, GFP_KERNEL), 0);
+	xa_store_order(&xa, 8, 2, xa_mk_value(8), GFP_KERNEL);
+	xa_store_index(&xa, ULONG_MAX, GFP_KERNEL);
+	xa_set_mark(&xa, 1, XA_MARK_1);
+	stderr = mem;
+	xa_dump(&xa);
+	stderr = saved;
+	fclose(mem);
+	cr_assert(strstr(buf, "value 1 "), "%s", buf);
+	cr_assert(strstr(buf, "zero"), "%s", buf);
+	cr_assert(strstr(buf, "sibling"), "%s", buf);
+	cr_assert(strstr(buf, "node "), "%s", buf);
+	free(buf);
 	xa_destroy_no_leak(&xa);
 }
