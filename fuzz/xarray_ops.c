@@ -767,7 +767,9 @@ static void op_store_order(struct xf_array *a, struct xf_input *in)
 	unsigned long first;
 	unsigned int order = read_range(in, &first);
 	void *entry = read_entry(in);
-	gfp_t gfp = read_gfp(xf_byte(in));
+	uint8_t how = xf_byte(in);
+	gfp_t gfp = read_gfp(how);
+	bool give_up = how & 2;	/* on -ENOMEM, do not retry through xas_nomem() */
 	int err;
 
 	if (entry == XF_INVALID_ENTRY)
@@ -786,7 +788,7 @@ static void op_store_order(struct xf_array *a, struct xf_input *in)
 			if (a->alloc && entry)
 				xas_clear_mark(&xas, XA_FREE_MARK);
 			xas_unlock(&xas);
-		} while (xas_nomem(&xas, gfp));
+		} while (!(give_up && xas_error(&xas)) && xas_nomem(&xas, gfp));
 		err = xas_error(&xas);
 	}
 	disarm_failure();

@@ -201,6 +201,11 @@ SEEDS = {
     "enomem-multi": fill(4) + fail(1) + store_range(idx(0x1000), 9, val(1), gfp=NOWAIT) +
                     fail(2) + store_order(idx(0x2000), 3, val(2), gfp=NOWAIT) +
                     fail(1) + op(CMPXCHG) + idx(0x300) + [1] + val(3) + readers(),
+    # store_order's gfp byte: bit 1 = give up on -ENOMEM instead of xas_nomem().
+    "enomem-give-up": fill(4) + fail(1) + store_order(idx(0x1000), 0, val(1), gfp=2) +
+                      fail(2) + store_order(ULONG_MAX_IDX, 0, val(2), gfp=3) +
+                      fail(1) + store_order(idx(0x3000), 3, val(3), gfp=3) +
+                      fail(3) + store_order(huge(4), 9, ptr(1), gfp=2) + readers(),
     "mixed": fill(20, step=13) + store_range(idx(64), 5, val(7)) + mark(idx(70), 1) +
              op(ALLOC, ALLOC_ARR) + [0] + val(1) + [0] + op(RESERVE) + idx(3) + [0] +
              erase(idx(64)) + readers() + readers(ALLOC_ARR) + op(DEFRAG) + op(COMPACT) + readers(),
