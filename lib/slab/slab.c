@@ -36,7 +36,7 @@ static struct kmem_cache *slab_cache_structs_free;	/* destroyed, for reuse */
 static unsigned int slab_cache_next_index;
 static unsigned long slab_gen_counter;		/* atomic */
 
-__thread bool slab_in_mobility;
+SLAB_TLS bool slab_in_mobility;
 
 unsigned long slab_next_gen(void)
 {
@@ -52,8 +52,8 @@ struct slab_tls_entry {
 	struct slab *active;		/* this thread's ACTIVE slab of the cache, or NULL */
 };
 
-static __thread struct slab_tls_entry *slab_tls;
-static __thread unsigned int slab_tls_cap;
+static SLAB_TLS struct slab_tls_entry *slab_tls;
+static SLAB_TLS unsigned int slab_tls_cap;
 static pthread_key_t slab_tls_key;
 static pthread_once_t slab_tls_key_once = PTHREAD_ONCE_INIT;
 
@@ -660,10 +660,26 @@ static struct slab *slab_refill(struct kmem_cache *s, gfp_t gfp)
 		slab_deactivate(s, e->gen, slab);
 	}
 	slab = slab_take_listed(s);
-	if (!slab)
+	if (!slab) {
 		slab = slab_new(s, gfp);
-	if (!slab)
-		return NULL;
+		if (!slab)
+			return NULL;
+		/* The page allocator may have compacted, and the slab's vacate
+		 * hook allocated on this thread: the table may have moved and
+		 * may name an active slab now. Keep ours, give that one back. */
+		e = slab_tls_get(s);
+		if (!e) {
+			slab_deactivate(s, sync_load_relaxed(&s->gen), slab);
+			errno = ENOMEM;
+			return NULL;
+		}
+		if (e->active) {
+			struct slab *nested = e->active;
+
+			e->active = NULL;
+			slab_deactivate(s, e->gen, nested);
+		}
+	}
 	e->active = slab;
 	if (!slab_grab_word(s, slab))
 		uxa_bug("cache %s: active slab %p without free objects", s->name, (void *)slab);
@@ -834,11 +850,13 @@ UXA_API void kmem_cache_free(struct kmem_cache *s, void *obj)
 
 	if (unlikely(!obj))
 		return;
+	/* Only the slab layer tags pages: an owner is a slab descriptor. */
 	slab = page_owner(obj);
-	if (unlikely(!slab || !slab_desc_valid(slab))) {
+	if (unlikely(!slab)) {
 		slab_report_foreign(s, obj);
 		return;
 	}
+	UXA_ASSERT(slab_desc_valid(slab));
 	owner = slab_cache(slab);
 	if (unlikely(owner != s || !s)) {
 		s = slab_wrong_cache(s, owner, obj);

@@ -66,6 +66,11 @@
 #define SLAB_POISON_BYTE	0x6b	/* as the kernel's POISON_FREE */
 #define SLAB_KEEP_EMPTY		2u	/* empty slabs a cache keeps before releasing */
 
+/* Thread-local variables of the slab: initial-exec, so that the fast path
+ * reads them %fs-relative instead of calling __tls_get_addr (the library
+ * is position-independent). They are small; static TLS has room. */
+#define SLAB_TLS __thread __attribute__((tls_model("initial-exec")))
+
 /* Internal flags, above the public SLAB_* bits. */
 #define SLAB_F_POISON		0x10000u	/* fill free objects; check on alloc */
 #define SLAB_F_ASAN		0x20000u	/* ASan-poison free objects */
@@ -240,7 +245,7 @@ static inline unsigned int slab_owner_free(const struct slab *slab)
 /* slab.c                                                              */
 
 /* This thread runs mobility callbacks: its allocations never compact. */
-extern __thread bool slab_in_mobility SYNC_HIDDEN;
+extern SLAB_TLS bool slab_in_mobility SYNC_HIDDEN;
 
 SYNC_HIDDEN struct slab_list *slab_list_for_state(struct kmem_cache *s, unsigned int state);
 /* Put a listed slab on the list its inuse names; returns it if it should be
