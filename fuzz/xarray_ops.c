@@ -85,6 +85,8 @@ enum xf_op {
 	XF_FAIL_ALLOC = 22,	/* fail the n-th node allocation of the next writer */
 	XF_DEFRAG = 23,		/* reserved: "defragment the xa_node cache now" */
 	XF_COMPACT = 24,	/* reserved: "compact the page allocator now" */
+	XF_SPLIT = 25,		/* xas_split_alloc + xas_split of a multi-index entry */
+	XF_FOR_EACH_ERASE = 26,	/* xa_for_each_marked erasing what it visits */
 	XF_OP_NR
 };
 
@@ -961,7 +963,8 @@ static void op_xas_for_each(struct xf_array *a, struct xf_input *in)
 	unsigned long max = read_max(in, start);
 	uint8_t how = xf_byte(in);
 	bool marked = how & 1;
-	xa_mark_t mark = a->alloc ? 1 + ((how >> 1) & 1) : (how >> 1) % 3;
+	bool pause = how & 0x80;	/* xas_pause() and leave RCU after each entry */
+	xa_mark_t mark = a->alloc ? 1 + ((how >> 1) & 1) : ((how >> 1) & 0x3f) % 3;
 	unsigned int i = model_lower(m, start), seen = 0;
 	XA_STATE(xas, &a->xa, start);
 	void *entry;
@@ -988,6 +991,11 @@ static void op_xas_for_each(struct xf_array *a, struct xf_input *in)
 			 marked ? "_marked" : "", start, max, entry, xas.xa_index, e->entry,
 			 e->first, e->last);
 		XF_CHECK(++seen <= m->nr, "xas_for_each runs away");
+		if (pause) {
+			xas_pause(&xas);
+			uxa_rcu_read_unlock();
+			uxa_rcu_read_lock();
+		}
 	}
 	uxa_rcu_read_unlock();
 	while (i < m->nr && marked && !(m->e[i].marks & (1U << mark)))
@@ -1080,6 +1088,81 @@ static void op_extract(struct xf_array *a, struct xf_input *in)
 	}
 	XF_CHECK(got == want, "xa_extract [%lu, %lu] n %u filter %u: %u, model %u", start, max,
 		 n, filter, got, want);
+}
+
+/* Split the multi-index entry covering an index of the plain array. */
+static void op_split(struct xf_array *a, struct xf_input *in)
+{
+	unsigned long index = read_index(in);
+	uint8_t b = xf_byte(in);
+	void *entry = read_entry(in);
+	struct xf_ment *e = model_find(&a->m, index);
+	unsigned int order, new_order, marks;
+	unsigned long first, step;
+	bool too_deep;
+	int err;
+
+	if (a->alloc || !e || !e->order || xa_is_zero(e->entry))
+		return;
+	if (!entry || xa_is_internal(entry))
+		entry = xa_mk_value(b);
+	order = e->order;
+	new_order = b % order;
+	too_deep = new_order + 2 * XA_CHUNK_SHIFT <= order;
+	first = e->first;
+	marks = e->marks;
+	{
+		XA_STATE_ORDER(xas, &a->xa, first, new_order);
+
+		arm_failure();
+		xas_split_alloc(&xas, entry, order, GFP_KERNEL);
+		disarm_failure();
+		err = xas_error(&xas);
+		if (!err) {
+			xas_lock(&xas);
+			xas_split(&xas, entry, order);
+			xas_unlock(&xas);
+			err = xas_error(&xas);
+		}
+		/* Frees what was not used (on -ENOMEM it would allocate instead). */
+		if (!err)
+			xas_nomem(&xas, GFP_KERNEL);
+	}
+	if (too_deep || err) {
+		XF_CHECK(err == -ENOMEM && (too_deep || xf_armed),
+			 "xas_split order %u -> %u at %lu: error %d", order, new_order, first, err);
+		return;
+	}
+	model_remove(&a->m, e);
+	step = 1UL << new_order;
+	for (unsigned long k = 0; k < (1UL << (order - new_order)); k++)
+		model_insert(&a->m, first + k * step, new_order, entry, marks);
+}
+
+/* xa_for_each_marked, erasing every entry it visits. */
+static void op_for_each_erase(struct xf_array *a, struct xf_input *in)
+{
+	struct xf_model *m = &a->m;
+	xa_mark_t filter = read_filter(in, a);
+	unsigned int seen = 0, nr = m->nr;
+	unsigned long index;
+	void *entry;
+
+	xa_for_each_marked(&a->xa, index, entry, filter) {
+		struct xf_ment *e = model_find(m, index);
+		void *old;
+
+		XF_CHECK(e && e->entry == entry && entry_matches(e, filter),
+			 "xa_for_each_marked(%u) while erasing: %p at %lu, model %p", filter,
+			 entry, index, e ? e->entry : NULL);
+		old = xa_erase(&a->xa, index);
+		XF_CHECK(old == entry, "xa_erase(%lu) in xa_for_each: %p, expected %p", index,
+			 old, entry);
+		model_remove(m, e);
+		XF_CHECK(++seen <= nr, "xa_for_each while erasing runs away");
+	}
+	XF_CHECK(!model_search(m, 0, ULONG_MAX, filter),
+		 "xa_for_each_marked(%u) while erasing missed an entry", filter);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1194,6 +1277,12 @@ static bool run_op(struct xf_array *a, enum xf_op op, struct xf_input *in, bool 
 	case XF_COMPACT:
 		/* Reserved for the lead: "compact the page allocator now". */
 		return false;
+	case XF_SPLIT:
+		op_split(a, in);
+		return true;
+	case XF_FOR_EACH_ERASE:
+		op_for_each_erase(a, in);
+		return true;
 	case XF_OP_NR:
 		break;
 	}

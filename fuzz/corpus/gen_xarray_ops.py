@@ -14,7 +14,7 @@ import os
 (STORE, ERASE, CMPXCHG, INSERT, RESERVE, RELEASE, ALLOC, ALLOC_CYCLIC,
  STORE_RANGE, STORE_ORDER, SET_MARK, CLEAR_MARK, GET_MARK, LOAD, FIND,
  FIND_AFTER, FOR_EACH, FOR_EACH_MARKED, XAS_FOR_EACH, XAS_WALK, EXTRACT,
- DESTROY, FAIL_ALLOC, DEFRAG, COMPACT) = range(25)
+ DESTROY, FAIL_ALLOC, DEFRAG, COMPACT, SPLIT, FOR_EACH_ERASE) = range(27)
 
 PLAIN, ALLOC_ARR, ALLOC1_ARR = 0, 1, 2
 LOCKED = 6          # array selector 6 = the plain array through __xa_*; 7 = ALLOC
@@ -206,6 +206,19 @@ SEEDS = {
                       fail(2) + store_order(ULONG_MAX_IDX, 0, val(2), gfp=3) +
                       fail(1) + store_order(idx(0x3000), 3, val(3), gfp=3) +
                       fail(3) + store_order(huge(4), 9, ptr(1), gfp=2) + readers(),
+    "split": store_order(idx(0), 3, val(1)) + mark(idx(0), 1) + op(SPLIT) + idx(5) + [1] + val(2) +
+             store_order(idx(64), 6, ptr(1)) + mark(idx(64), 2) + op(SPLIT) + idx(100) + [0] + val(3) +
+             store_order(idx(0x1000), 12, val(4)) + op(SPLIT) + idx(0x1000) + [7] + ptr(2) +
+             store_order(idx(0x2000), 13, val(5)) + op(SPLIT) + idx(0x2000) + [0] + val(6) +
+             readers(),
+    "split-enomem": store_order(idx(0), 9, val(1)) + fail(1) + op(SPLIT) + idx(0) + [3] + val(2) +
+                    fail(3) + op(SPLIT) + idx(0) + [5] + ptr(2) + readers(),
+    "for-each-erase": fill(40, step=3) + store_order(idx(128), 5, val(1)) + mark(idx(6), 1) +
+                      mark(idx(130), 1) + op(FOR_EACH_ERASE) + [1] + op(FOR_EACH_ERASE) + [0x0f] +
+                      fill(5, arr=ALLOC_ARR) + op(FOR_EACH_ERASE, ALLOC_ARR) + [0x0f],
+    "xas-pause": fill(30, step=5) + store_order(idx(64), 4, val(1)) + mark(idx(10), 0) +
+                 mark(idx(70), 0) + op(XAS_FOR_EACH) + idx(0) + [1, 0x80] +
+                 op(XAS_FOR_EACH) + idx(0) + [1, 0x81] + op(XAS_FOR_EACH) + idx(66) + [1, 0x81],
     "mixed": fill(20, step=13) + store_range(idx(64), 5, val(7)) + mark(idx(70), 1) +
              op(ALLOC, ALLOC_ARR) + [0] + val(1) + [0] + op(RESERVE) + idx(3) + [0] +
              erase(idx(64)) + readers() + readers(ALLOC_ARR) + op(DEFRAG) + op(COMPACT) + readers(),
