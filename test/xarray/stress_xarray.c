@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stress_xa.c - the XArray under concurrent readers and writers, as a plain
+ * stress_xarray.c - the XArray API under concurrent readers and writers, as a plain
  * program (suite 'stress') so that the TSan build runs it too (Criterion
  * cannot start under TSan).
  *
@@ -38,7 +38,7 @@ static unsigned long errors, reads, writes;
 static void problem(const char *what, unsigned long index, const void *entry)
 {
 	if (__atomic_fetch_add(&errors, 1, __ATOMIC_RELAXED) < 10)
-		fprintf(stderr, "stress_xa: %s at %lu: %p\n", what, index, entry);
+		fprintf(stderr, "stress_xarray: %s at %lu: %p\n", what, index, entry);
 }
 
 static void *mk_a(unsigned long index)
@@ -240,6 +240,6 @@ int main(void)
 	kmem_cache_get_stats(xa_node_cache(), &st);
 	if (st.objects_in_use)
 		problem("nodes leaked", st.objects_in_use, NULL);
-	printf("stress_xa: %lu writes, %lu reads, %lu problems\n", writes, reads, errors);
+	printf("stress_xarray: %lu writes, %lu reads, %lu problems\n", writes, reads, errors);
 	return errors ? 1 : 0;
 }
