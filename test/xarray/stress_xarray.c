@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stress_xarray.c - the XArray API under concurrent readers and writers, as a plain
- * program (suite 'stress') so that the TSan build runs it too (Criterion
- * cannot start under TSan).
+ * stress_xarray.c - the XArray API under concurrent readers and writers,
+ * as a plain program (suite 'stress') so that the TSan build runs it too
+ * (Criterion cannot start under TSan). test/stress/stress_xa adds node
+ * migration and compaction; this one stays on the API.
  *
  * Writers, each on its own array region, store, erase, store ranges, set
  * and clear marks, allocate and free IDs, and now and then destroy the
