@@ -20,10 +20,22 @@
  *     allocate (never from the isolated slab) and free. It moves or frees
  *     every object and drops the guarantee.
  *
- * Then the slab is looked at again: empty, its pages go back to the page
- * allocator; otherwise it returns to the partial list. Objects freed while
- * their slab is isolated are only marked free; their memory is not touched
- * and the slab is not released until processing ends.
+ * After the reclaim() calls of a whole batch, one RCU barrier (so objects
+ * that reclaim() retired with call_rcu are free), then every processed
+ * slab is looked at again: empty, its pages go back to the page allocator;
+ * otherwise it returns to the lists. Objects freed while their slab is
+ * isolated are only marked free: their memory is not touched (no poison,
+ * no ASan poisoning until the slab is back on the lists) and the slab is
+ * not released until processing ends. A slab that some thread is
+ * allocating from is never isolated.
+ *
+ * The page allocator's compaction uses the same two phases: it asks the
+ * slab to vacate the slabs inside a block it wants to free.
+ *
+ * Locks (doc/design.md): compaction mutex > a cache's mobility mutex >
+ * xa_lock (inside reclaim) > cache list lock > cache lock > slab lock >
+ * page allocator lock. can_free() runs under a slab lock: it may only
+ * trylock anything above it.
  */
 #ifndef UXA_SLAB_H
 #define UXA_SLAB_H
@@ -56,14 +68,18 @@ typedef unsigned int slab_flags_t;
  * @objects_in_use: allocated and not yet freed.
  * @object_capacity: objects that fit in all slabs held.
  * @slabs_full: slabs with no free object.
- * @slabs_partial: slabs with free and allocated objects (including those a
- *     thread is allocating from).
+ * @slabs_partial: slabs with free and allocated objects, including the
+ *     slabs threads are allocating from.
  * @slabs_empty: slabs with no allocated object, not yet given back.
  * @slabs_isolated: slabs being defragmented right now.
  * @bytes_held: bytes of pages held by the cache (slabs x page size << order).
- * @defrag_slabs_vacated: slabs emptied and released by kmem_cache_defrag().
+ * @defrag_slabs_vacated: slabs emptied and released by mobility
+ *     (kmem_cache_defrag() or page compaction).
  * @defrag_slabs_refused: slabs whose can_free() returned false.
  * @defrag_slabs_kept: slabs processed but still holding objects afterwards.
+ *
+ * @objects_in_use of a cache other threads are using is a snapshot: their
+ * allocations and frees in flight may or may not be counted.
  */
 struct kmem_cache_stats {
 	const char *name;
@@ -121,6 +137,13 @@ typedef void (*kmem_reclaim_t)(struct kmem_cache *s, void **objects,
  * @ctor: constructor run on each object when its slab is created, or NULL.
  *        Objects freed keep their constructed state (as in the kernel).
  *
+ * The slab order is the smallest that wastes at most 1/16 of a slab (1/8,
+ * then 1/4 if none does) with at least 12 objects when order 3 allows it.
+ * As in SLUB, SLAB_POISON has no effect on caches with a constructor or
+ * SLAB_TYPESAFE_BY_RCU (poison would destroy state that constructors or
+ * lockless readers rely on); ASan builds poison free objects of every
+ * other cache.
+ *
  * Context: Any thread; may allocate; takes the global cache-list lock.
  * Return: the cache, or NULL with errno EINVAL (zero or oversized @size,
  * @align not a power of two, unknown flag, NULL @name) or ENOMEM.
@@ -156,10 +179,14 @@ UXA_API void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp);
  * @obj: the object; NULL is ignored.
  *
  * A double free or an object of another cache aborts with a message naming
- * the cache in debug builds; a pointer that no cache handed out is
- * reported on stderr and ignored.
+ * the cache in debug builds (other builds report a double free and ignore
+ * it, and free an object of another cache into its own cache); a pointer
+ * that no cache handed out, or that does not point at the start of an
+ * object, is reported on stderr and ignored.
  *
- * Context: Any thread, any lock held; never writes into @obj's memory.
+ * Context: Any thread; any lock of the user's held (it may take the
+ * cache's lock and call the page allocator). Writes into @obj's memory
+ * only to poison it (SLAB_POISON, ASan), never while its slab is isolated.
  */
 UXA_API void kmem_cache_free(struct kmem_cache *s, void *obj);
 
@@ -176,6 +203,9 @@ UXA_API unsigned int kmem_cache_size(struct kmem_cache *s);
  * kmem_cache_shrink() - give every empty slab back to the page allocator.
  * @s: the cache.
  *
+ * The calling thread's own allocation slab is given back to the lists
+ * first; other threads' are left alone.
+ *
  * Context: Any thread; takes the cache's lock; never blocks (slabs of a
  * SLAB_TYPESAFE_BY_RCU cache are queued for release after a grace period).
  * Return: 0 if the cache holds no slab afterwards, 1 otherwise (as in the kernel).
@@ -190,9 +220,16 @@ UXA_API int kmem_cache_shrink(struct kmem_cache *s);
  * and one rcu_barrier covers every cache queued at that time.
  * kmem_cache_destroy_wait() waits for them; process exit does too.
  *
- * Context: Any thread; takes the global cache-list lock.
+ * The slabs other threads were allocating from are taken back too (they
+ * hold no allocated object); those threads must not use @s any more.
+ *
+ * Context: Any thread; takes the cache's mobility mutex (waits for a
+ * defragmentation in progress), the global cache-list lock and the cache's
+ * lock. Not from the cache's own mobility callbacks.
  * Return: 0, or -EBUSY with a message naming the cache and the count of
- * objects still allocated (the cache is then left intact and usable).
+ * objects still allocated (the cache is then left intact and usable), or
+ * -EINVAL (with a message) for a cache already destroyed, when that is
+ * still detectable.
  */
 UXA_API int kmem_cache_destroy(struct kmem_cache *s);
 
@@ -223,13 +260,19 @@ UXA_API int kmem_cache_setup_mobility(struct kmem_cache *s, kmem_can_free_t can_
  *     candidates; sparsest first.
  *
  * All candidates are isolated first, so the objects reclaim() re-allocates
- * land in fuller slabs, never in a slab about to be vacated.
+ * land in fuller slabs, never in a slab about to be vacated. The calling
+ * thread's own allocation slab is given back first and may be a candidate;
+ * slabs other threads are allocating from are skipped. Allocations made by
+ * the callbacks never compact (they run below the compaction mutex).
+ * Defragmentations of one cache (and compaction's use of it) are
+ * serialised by the cache's mobility mutex.
  *
  * Context: Blocks; calls the mobility callbacks; not inside an RCU
  * read-side section; not while holding a lock the callbacks take.
  * Return: pages given back to the page allocator (for SLAB_TYPESAFE_BY_RCU
  * caches, queued for release after a grace period), -EINVAL if the cache
- * is not mobile or the percentage is out of range.
+ * is not mobile or the percentage is out of range, -ENOMEM if the list of
+ * candidates could not be allocated.
  */
 UXA_API long kmem_cache_defrag(struct kmem_cache *s, int max_occupancy_percent);
 
