@@ -31,6 +31,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 
 #include "debug.h"
@@ -394,6 +395,27 @@ void buddy_zero_dirty(void *block, unsigned int order, const struct page_dirty_m
 	}
 }
 
+/*
+ * Allocation-failure messages, like the kernel's warn_alloc(): at most
+ * PAGE_WARN_BURST per PAGE_WARN_INTERVAL seconds, so a program running into
+ * its limit is told without being drowned. Relaxed: approximate is fine.
+ */
+#define PAGE_WARN_INTERVAL	5
+#define PAGE_WARN_BURST		10
+
+static bool page_warn_ratelimit(void)
+{
+	static long window_start;
+	static unsigned int printed;
+	long now = (long)time(NULL);
+
+	if (now - sync_load_relaxed(&window_start) >= PAGE_WARN_INTERVAL) {
+		sync_store_relaxed(&window_start, now);
+		sync_store_relaxed(&printed, 0);
+	}
+	return sync_fetch_add_relaxed(&printed, 1) < PAGE_WARN_BURST;
+}
+
 UXA_API void *uxa_alloc_pages(gfp_t gfp, unsigned int order)
 {
 	struct page_dirty_map dirty;
@@ -423,7 +445,7 @@ UXA_API void *uxa_alloc_pages(gfp_t gfp, unsigned int order)
 		sync_spin_lock(&page_alloc.lock);
 		page_alloc.failures++;
 		sync_spin_unlock(&page_alloc.lock);
-		if (!(gfp & __GFP_NOWARN))
+		if (!(gfp & __GFP_NOWARN) && page_warn_ratelimit())
 			uxa_report("uxa_alloc_pages: no block of order %u (%s)", order,
 				   worth_compacting ? "free memory too fragmented" :
 				   "out of memory or at the limit");

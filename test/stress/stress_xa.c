@@ -39,6 +39,8 @@
 #define RANGE_BASE	(1UL << 20)		/* multi-index region */
 #define RANGE_SPAN	(1UL << 14)
 #define NR_READERS	2
+/* Running into the page limit is part of the test: no messages for it. */
+#define GFP_STRESS	(GFP_KERNEL | __GFP_NOWARN)
 
 static DEFINE_XARRAY(main_array);
 static DEFINE_XARRAY_ALLOC(id_array);
@@ -220,14 +222,14 @@ static void writer_single(unsigned long *rnd)
 	switch (next_random(rnd) % 5) {
 	case 0:
 	case 1:
-		old = xa_store(&main_array, index, single_value(index), GFP_KERNEL);
+		old = xa_store(&main_array, index, single_value(index), GFP_STRESS);
 		CHECK(!xa_is_err(old) || xa_err(old) == -ENOMEM, "store %lu: %d", index, xa_err(old));
 		break;
 	case 2:
 		xa_erase(&main_array, index);
 		break;
 	case 3:
-		old = xa_cmpxchg(&main_array, index, NULL, single_value(index), GFP_KERNEL);
+		old = xa_cmpxchg(&main_array, index, NULL, single_value(index), GFP_STRESS);
 		CHECK(!xa_is_err(old) || xa_err(old) == -ENOMEM, "cmpxchg %lu", index);
 		break;
 	default:
@@ -258,7 +260,7 @@ static void writer_range(unsigned long *rnd)
 		xa_erase(&main_array, first);
 		return;
 	}
-	old = xa_store_range(&main_array, first, last, range_value(first, order), GFP_KERNEL);
+	old = xa_store_range(&main_array, first, last, range_value(first, order), GFP_STRESS);
 	CHECK(!xa_is_err(old) || xa_err(old) == -ENOMEM, "store_range [%lu, %lu]: %d", first, last,
 	      xa_err(old));
 }
@@ -266,7 +268,7 @@ static void writer_range(unsigned long *rnd)
 static void writer_ids(unsigned long *rnd)
 {
 	uint32_t id;
-	int err = xa_alloc(&id_array, &id, xa_mk_value(1), XA_LIMIT(0, 1 << 16), GFP_KERNEL);
+	int err = xa_alloc(&id_array, &id, xa_mk_value(1), XA_LIMIT(0, 1 << 16), GFP_STRESS);
 
 	CHECK(!err || err == -ENOMEM || err == -EBUSY, "xa_alloc: %d", err);
 	if (!err)
@@ -309,26 +311,35 @@ static void *defragmenter(void *arg)
 	return NULL;
 }
 
+/*
+ * Take every order-9 block the limit allows, hold them a moment, give them
+ * back. While they are held, what is left is the nodes' chunk(s) with free
+ * pages scattered between slabs: explicit compaction for orders 6..8 there
+ * must move nodes. Allocation failures under the limit compact too.
+ */
 static void *compactor(void *arg)
 {
+	enum { HOLD = 8, ORDER = 9 };	/* 8 x 2 MiB is the whole limit */
 	unsigned long rounds = 0;
 
 	(void)arg;
 	while (!stopping()) {
-		unsigned int order = 3 + rounds % 7;
-		void *block = uxa_alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
+		void *blocks[HOLD];
+		int held = 0, want = 8;
 
-		if (block) {
-			memset(block, 0x5a, UXA_PAGE_SIZE);
-			uxa_free_pages(block, order);
+		while (held < want && (blocks[held] = uxa_alloc_pages(GFP_STRESS, ORDER))) {
+			memset(blocks[held], 0x5a, UXA_PAGE_SIZE);
+			held++;
 		}
-		if (rounds % 16 == 0) {
+		if (rounds % 4 == 1) {
 			struct uxa_compact_stats st;
 
-			uxa_page_compact(order, &st);
+			uxa_page_compact(ORDER - 1 - rounds % 3, &st);
 		}
-		rounds++;
 		sched_yield();
+		while (held)
+			uxa_free_pages(blocks[--held], ORDER);
+		rounds++;
 	}
 	return NULL;
 }
@@ -348,7 +359,7 @@ static void *destroyer(void *arg)
 			abort();
 		xa_init(xa);
 		for (unsigned long i = 0; i < n; i++)
-			xa_store(xa, base + i * 3, single_value(base + i * 3), GFP_KERNEL);
+			xa_store(xa, base + i * 3, single_value(base + i * 3), GFP_STRESS);
 		if (rounds % 2) {
 			xa_destroy(xa);
 		} else {
@@ -370,7 +381,7 @@ static void *destroyer(void *arg)
 static void fill_stable(void)
 {
 	for (unsigned long i = 0; i < NR_STABLE; i += STRIDE) {
-		if (xa_is_err(xa_store(&main_array, i, single_value(i), GFP_KERNEL)))
+		if (xa_is_err(xa_store(&main_array, i, single_value(i), GFP_STRESS)))
 			abort();
 		xa_set_mark(&main_array, i, XA_MARK_0);
 	}
@@ -415,9 +426,10 @@ int main(void)
 	double seconds = stress_seconds();
 	unsigned long live_nodes;
 	struct xa_migration_stats ms;
+	struct uxa_page_stats ps;
 
-	/* A limit well above the working set, so compaction has a frame. */
-	if (uxa_page_set_limit(64UL << 20))
+	/* A limit a few times the working set: high-order requests compact. */
+	if (uxa_page_set_limit(16UL << 20))
 		abort();
 	fill_stable();
 	for (int i = 0; i < NR_READERS; i++)
@@ -440,9 +452,11 @@ int main(void)
 	CHECK(node_objects_in_use() == live_nodes, "node objects in use %lu != live nodes %lu",
 	      node_objects_in_use(), live_nodes);
 	xa_migration_get_stats(&ms);
+	uxa_page_get_stats(&ps);
 	printf("stress_xa: %.1fs, %lu live nodes, %lu nodes moved in %lu lock holds, "
-	       "%lu slabs refused\n", seconds, live_nodes, ms.nodes_moved, ms.lock_holds,
-	       ms.slabs_refused);
+	       "%lu slabs refused; %lu of %lu compactions succeeded, %lu pages moved\n",
+	       seconds, live_nodes, ms.nodes_moved, ms.lock_holds, ms.slabs_refused,
+	       ps.compactions_succeeded, ps.compactions, ps.compact_pages_moved);
 
 	xa_destroy(&main_array);
 	xa_destroy(&id_array);
