@@ -301,6 +301,9 @@ UXA_API int __xa_alloc(struct xarray *xa, uint32_t *id, void *entry, struct xa_l
 	}
 	if (!entry)
 		entry = XA_ZERO_ENTRY;
+	/* Index 0 may have been stored and erased by hand: still never hand it out. */
+	if (xa_zero_busy(xa) && limit.min == 0)
+		limit.min = 1;
 
 	do {
 		xas.xa_index = limit.min;

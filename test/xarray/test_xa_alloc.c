@@ -311,3 +311,25 @@ Test(xa_alloc, multi_index_entries_and_free_ids)
 	XA_CHECK(&xa);
 	xa_destroy_no_leak(&xa);
 }
+
+/* ALLOC1: index 0 may be stored and erased by hand, yet is never allocated. */
+Test(xa_alloc, alloc1_never_hands_out_zero)
+{
+	DEFINE_XARRAY_ALLOC1(xa);
+	uint32_t id;
+
+	for (int round = 0; round < 3; round++) {
+		cr_assert_null(xa_store(&xa, 0, &xa, GFP_KERNEL));
+		XA_CHECK(&xa);
+		cr_assert_eq(xa_erase(&xa, 0), &xa);
+		XA_CHECK(&xa);
+		cr_assert_eq(xa_alloc(&xa, &id, &xa, XA_LIMIT(0, 10), GFP_KERNEL), 0);
+		cr_assert_eq(id, 1, "round %d", round);
+		xa_store_index(&xa, 2 * XA_CHUNK_SIZE, GFP_KERNEL);
+		cr_assert_eq(xa_erase(&xa, 1), &xa);
+		xa_erase_index(&xa, 2 * XA_CHUNK_SIZE);
+		cr_assert(xa_empty(&xa));
+	}
+	cr_assert_eq(xa_alloc(&xa, &id, &xa, XA_LIMIT(0, 0), GFP_KERNEL), -EBUSY);
+	xa_destroy_no_leak(&xa);
+}
