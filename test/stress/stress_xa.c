@@ -325,9 +325,9 @@ static void *compactor(void *arg)
 	(void)arg;
 	while (!stopping()) {
 		void *blocks[HOLD];
-		int held = 0, want = 8;
+		int held = 0;
 
-		while (held < want && (blocks[held] = uxa_alloc_pages(GFP_STRESS, ORDER))) {
+		while (held < HOLD && (blocks[held] = uxa_alloc_pages(GFP_STRESS, ORDER))) {
 			memset(blocks[held], 0x5a, UXA_PAGE_SIZE);
 			held++;
 		}
