@@ -764,6 +764,22 @@ static void op_store_range(struct xf_array *a, struct xf_input *in)
 	model_store_order(&a->m, first, order, entry);
 }
 
+/* The advanced API's store loop; returns xas_error() at the end. */
+static int store_order_loop(struct xf_array *a, unsigned long first, unsigned int order,
+			    void *entry, gfp_t gfp, bool give_up)
+{
+	XA_STATE_ORDER(xas, &a->xa, first, order);
+
+	do {
+		xas_lock(&xas);
+		xas_store(&xas, entry);
+		if (a->alloc && entry)
+			xas_clear_mark(&xas, XA_FREE_MARK);
+		xas_unlock(&xas);
+	} while (!(give_up && xas_error(&xas)) && xas_nomem(&xas, gfp));
+	return xas_error(&xas);
+}
+
 static void op_store_order(struct xf_array *a, struct xf_input *in)
 {
 	unsigned long first;
@@ -780,22 +796,24 @@ static void op_store_order(struct xf_array *a, struct xf_input *in)
 		first = user_index(a, first);
 		order = 0;
 	}
-	{
-		XA_STATE_ORDER(xas, &a->xa, first, order);
-
-		arm_failure();
-		do {
-			xas_lock(&xas);
-			xas_store(&xas, entry);
-			if (a->alloc && entry)
-				xas_clear_mark(&xas, XA_FREE_MARK);
-			xas_unlock(&xas);
-		} while (!(give_up && xas_error(&xas)) && xas_nomem(&xas, gfp));
-		err = xas_error(&xas);
-	}
+	arm_failure();
+	err = store_order_loop(a, first, order, entry, gfp, give_up);
 	disarm_failure();
 	XF_CHECK(err != -ENOMEM || xf_armed, "xas_store: -ENOMEM with no injected failure");
 	XF_CHECK(err == 0 || err == -ENOMEM, "xas_store order %u at %lu: error %d", order, first, err);
+	if (err && give_up) {
+		/*
+		 * Having given up, the caller may have left empty nodes in the
+		 * tree (documented; xa_check() reports them): they are only
+		 * filled by storing again. Retry from a fresh state.
+		 */
+		struct xf_ment *e = model_find(&a->m, first);
+
+		XF_CHECK(xa_load(&a->xa, first) == (e ? zero_to_null(e->entry) : NULL),
+			 "xas_store gave up but changed index %lu", first);
+		err = store_order_loop(a, first, order, entry, gfp, false);
+		XF_CHECK(err == 0, "xas_store retry order %u at %lu: error %d", order, first, err);
+	}
 	if (err)
 		return;
 	if (a->alloc && !entry)
