@@ -981,26 +981,36 @@ static struct conc_result conc_run(void *h, const struct keyset *ks, unsigned in
 /* Runs per configuration; the run with the best reader rate counts. */
 static unsigned int conc_reps = 3;
 
-static struct conc_result conc_best(void *h, const struct keyset *ks, unsigned int readers,
-				    double seconds, void *(*reader)(void *), void *(*writer)(void *))
+/* One structure in the concurrent test. */
+struct contender {
+	void *h;
+	void *(*reader)(void *);
+	void *(*writer)(void *);
+	struct conc_result best[2];	/* by number of readers - 1 */
+};
+
+/*
+ * Run every contender in turn, repetition after repetition, so that all
+ * see the same background load; each keeps its best run per reader count.
+ */
+static void conc_interleaved(struct contender *c, unsigned int nr, const struct keyset *ks,
+			     unsigned int max_readers, double seconds)
 {
-	struct conc_result best = { 0, 0 };
-
+	for (unsigned int i = 0; i < nr; i++)
+		for (unsigned int r = 0; r < max_readers; r++)
+			c[i].best[r] = (struct conc_result){ 0, 0 };
 	for (unsigned int rep = 0; rep < conc_reps; rep++) {
-		struct conc_result r = conc_run(h, ks, readers, seconds, reader, writer);
+		for (unsigned int r = 1; r <= max_readers; r++) {
+			for (unsigned int i = 0; i < nr; i++) {
+				struct conc_result res = conc_run(c[i].h, ks, r, seconds,
+								  c[i].reader, c[i].writer);
 
-		if (r.reader_mops > best.reader_mops)
-			best = r;
+				if (res.reader_mops > c[i].best[r - 1].reader_mops)
+					c[i].best[r - 1] = res;
+			}
+		}
 	}
-	return best;
 }
-
-#define CONC_ALL(S, h, ks, seconds, out)					\
-	do {									\
-		for (unsigned int r = 1; r <= 2; r++)				\
-			(out)[r - 1] = conc_best(h, ks, r, seconds,		\
-						 S##_reader, S##_writer);	\
-	} while (0)
 
 static void run_concurrent(const struct keyset *ks, double seconds)
 {
@@ -1015,40 +1025,51 @@ static void run_concurrent(const struct keyset *ks, double seconds)
 	fprintf(stderr, "xa_bench: concurrent ...\n");
 	{
 		struct xarray *xa = uxa_new(ks->n);
-
-		for (size_t i = 0; i < ks->n; i++)
-			uxa_insert(xa, ks->insert_order[i], i + 1);
-		CONC_ALL(uxa, xa, ks, seconds, res[IMPL_UXA]);
-		uxa_destroy(xa);
-	}
-	{
 		struct bare_tree *b = bare_new(ks->n);
-
-		for (size_t i = 0; i < ks->n; i++)
-			bare_insert(b, ks->insert_order[i], i + 1);
-		CONC_ALL(bare, b, ks, seconds, res[IMPL_BARE]);
-		bare_destroy(b);
-	}
+		struct contender c[NR_IMPLS];
+		unsigned int impl[NR_IMPLS], nr = 0;
 #if HAVE_JUDY
-	{
 		struct judy *j = judy_new(ks->n);
-
-		for (size_t i = 0; i < ks->n; i++)
-			judy_insert(j, ks->insert_order[i], i + 1);
-		CONC_ALL(judy, j, ks, seconds, res[IMPL_JUDY]);
-		judy_destroy(j);
-	}
 #endif
 #if HAVE_LFHT
-	{
 		struct lfht *l = lfht_new(ks->n);
-
-		for (size_t i = 0; i < ks->n; i++)
-			lfht_insert(l, ks->insert_order[i], i + 1);
-		CONC_ALL(lfht, l, ks, seconds, res[IMPL_LFHT]);
-		lfht_destroy(l);
-	}
 #endif
+
+		for (size_t i = 0; i < ks->n; i++) {
+			uxa_insert(xa, ks->insert_order[i], i + 1);
+			bare_insert(b, ks->insert_order[i], i + 1);
+#if HAVE_JUDY
+			judy_insert(j, ks->insert_order[i], i + 1);
+#endif
+#if HAVE_LFHT
+			lfht_insert(l, ks->insert_order[i], i + 1);
+#endif
+		}
+		impl[nr] = IMPL_UXA;
+		c[nr++] = (struct contender){ .h = xa, .reader = uxa_reader, .writer = uxa_writer };
+		impl[nr] = IMPL_BARE;
+		c[nr++] = (struct contender){ .h = b, .reader = bare_reader, .writer = bare_writer };
+#if HAVE_JUDY
+		impl[nr] = IMPL_JUDY;
+		c[nr++] = (struct contender){ .h = j, .reader = judy_reader, .writer = judy_writer };
+#endif
+#if HAVE_LFHT
+		impl[nr] = IMPL_LFHT;
+		c[nr++] = (struct contender){ .h = l, .reader = lfht_reader, .writer = lfht_writer };
+#endif
+		conc_interleaved(c, nr, ks, 2, seconds);
+		for (unsigned int i = 0; i < nr; i++)
+			for (unsigned int r = 0; r < 2; r++)
+				res[impl[i]][r] = c[i].best[r];
+		uxa_destroy(xa);
+		bare_destroy(b);
+#if HAVE_JUDY
+		judy_destroy(j);
+#endif
+#if HAVE_LFHT
+		lfht_destroy(l);
+#endif
+	}
 
 	snprintf(title, sizeof(title),
 		 "concurrent: %zu dense keys, random lookups per reader while 1 writer overwrites"
@@ -1206,10 +1227,20 @@ static void run_anatomy(const struct keyset *ks, double seconds)
 	TIME_LOOKUPS(anat_head_lookup, xa, ks, rcu);
 	TIME_LOOKUPS(uxa_lookup, xa, ks, load);
 	/* ns per lookup of one reader while the writer overwrites. */
-	c_bare = 1e3 / conc_best(b, ks, 1, seconds, bare_reader, bare_writer).reader_mops;
-	c_priv = 1e3 / conc_best(xa, ks, 1, seconds, anat_priv_reader, anat_priv_writer).reader_mops;
-	c_head = 1e3 / conc_best(xa, ks, 1, seconds, anat_head_reader, anat_head_writer).reader_mops;
-	c_load = 1e3 / conc_best(xa, ks, 1, seconds, uxa_reader, uxa_writer).reader_mops;
+	{
+		struct contender c[] = {
+			{ .h = b, .reader = bare_reader, .writer = bare_writer },
+			{ .h = xa, .reader = anat_priv_reader, .writer = anat_priv_writer },
+			{ .h = xa, .reader = anat_head_reader, .writer = anat_head_writer },
+			{ .h = xa, .reader = uxa_reader, .writer = uxa_writer },
+		};
+
+		conc_interleaved(c, 4, ks, 1, seconds);
+		c_bare = 1e3 / c[0].best[0].reader_mops;
+		c_priv = 1e3 / c[1].best[0].reader_mops;
+		c_head = 1e3 / c[2].best[0].reader_mops;
+		c_load = 1e3 / c[3].best[0].reader_mops;
+	}
 	bare_destroy(b);
 	uxa_destroy(xa);
 
