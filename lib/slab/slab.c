@@ -439,8 +439,10 @@ struct slab *slab_place_locked(struct kmem_cache *s, struct slab *slab)
 		return slab;
 	}
 	sync_store_relaxed(&slab->state, state);
-	/* Nearly full slabs first: allocation drains the sparse ones. */
-	slab_list_add(slab_list_for_state(s, state), slab, state == SLAB_STATE_EMPTY);
+	/* Fuller partial slabs at the head, where allocation takes them, so
+	 * sparse ones drain and become candidates for mobility. */
+	slab_list_add(slab_list_for_state(s, state), slab,
+		      sync_load_relaxed(&slab->inuse) * 2 < s->objects);
 	return NULL;
 }
 
