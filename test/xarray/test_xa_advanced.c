@@ -339,8 +339,10 @@ Test(xa_advanced, multi_index_store)
 	for (int i = 0; i < 4; i++)
 		cr_assert_eq(xa_load(&xa, i), xa_mk_value(1));
 	cr_assert_null(xa_load(&xa, 4));
-	cr_assert_eq(node->count, 4);
-	cr_assert_eq(node->nr_values, 4);
+	if (XA_CHUNK_SHIFT > 2) {	/* (with 4-slot nodes, order 2 replaces the node) */
+		cr_assert_eq(node->count, 4);
+		cr_assert_eq(node->nr_values, 4);
+	}
 	xa_store_order(&xa, 0, XA_BITS_PER_LONG - 1, NULL, GFP_KERNEL);
 	cr_assert(xa_empty(&xa));
 

@@ -630,7 +630,7 @@ Test(xa_basic, dump_prints_every_kind_of_entry)
 	xa_store_index(&xa, 1, GFP_KERNEL);
 	xa_store(&xa, 2, &word, GFP_KERNEL);
 	cr_assert_eq(xa_reserve(&xa, 3, GFP_KERNEL), 0);
-	xa_store_order(&xa, 8, 2, xa_mk_value(8), GFP_KERNEL);
+	xa_store_order(&xa, 8, 1, xa_mk_value(8), GFP_KERNEL);	/* a sibling at any shift */
 	xa_store_index(&xa, ULONG_MAX, GFP_KERNEL);
 	xa_set_mark(&xa, 1, XA_MARK_1);
 	stderr = mem;
