@@ -673,14 +673,20 @@ static void check_sum(const char *impl, const struct keyset *ks, const char *wha
 /*
  * One macro, expanded per structure, so that every timing loop calls the
  * structure's operations directly (an indirect call per lookup would cost
- * more than the bare tree's whole walk).
+ * more than the bare tree's whole walk). It defines three steps:
+ *
+ *   S_build()     create and fill the structure (timed), measure its bytes
+ *   S_pass()      one timed pass of lookups and iterations (best kept)
+ *   S_teardown()  erase every key (timed) and destroy
+ *
+ * run_keyset() builds every structure, then interleaves their passes, so
+ * all of them see the same background load on a shared machine.
  */
-#define DEFINE_RUN(S, ITER2)							\
-static void run_##S(const struct keyset *ks, double *r)			\
+#define DEFINE_RUN(S, TYPE, ITER2)						\
+static void *S##_build(const struct keyset *ks, double *r)			\
 {										\
-	size_t fp0 = S##_footprint(NULL), count = 0;				\
-	__typeof__(S##_new(0)) h = S##_new(ks->n);				\
-	unsigned long sum;							\
+	size_t fp0 = S##_footprint(NULL);					\
+	TYPE h = S##_new(ks->n);						\
 	uint64_t t0;								\
 										\
 	t0 = bench_now_ns();							\
@@ -688,41 +694,51 @@ static void run_##S(const struct keyset *ks, double *r)			\
 		S##_insert(h, ks->insert_order[i], i + 1);			\
 	r[OP_INSERT] = (double)bench_elapsed_ns(t0) / (double)ks->n;		\
 	r[OP_BYTES] = (double)(S##_footprint(h) - fp0) / (double)ks->n;	\
-										\
 	r[OP_RLOOKUP] = r[OP_SLOOKUP] = r[OP_ITER] = r[OP_ITER_XAS] = INFINITY;	\
-	for (unsigned int p = 0; p < ks->passes; p++) {				\
-		double ns;							\
+	return h;								\
+}										\
 										\
-		sum = 0;							\
-		t0 = bench_now_ns();						\
-		for (size_t i = 0; i < ks->n; i++)				\
-			sum += S##_lookup(h, ks->random_order[i]);		\
-		ns = (double)bench_elapsed_ns(t0) / (double)ks->n;		\
-		check_sum(#S, ks, "random lookup", sum, ks->n);			\
-		r[OP_RLOOKUP] = fmin(r[OP_RLOOKUP], ns);			\
-										\
-		sum = 0;							\
-		t0 = bench_now_ns();						\
-		for (size_t i = 0; i < ks->n; i++)				\
-			sum += S##_lookup(h, ks->sorted[i]);			\
-		ns = (double)bench_elapsed_ns(t0) / (double)ks->n;		\
-		check_sum(#S, ks, "sequential lookup", sum, ks->n);		\
-		r[OP_SLOOKUP] = fmin(r[OP_SLOOKUP], ns);			\
-										\
-		t0 = bench_now_ns();						\
-		sum = S##_iterate(h, &count);					\
-		ns = (double)bench_elapsed_ns(t0) / (double)ks->n;		\
-		check_sum(#S, ks, "iteration", sum, count);			\
-		r[OP_ITER] = fmin(r[OP_ITER], ns);				\
-										\
-		t0 = bench_now_ns();						\
-		sum = ITER2(h, &count);						\
-		ns = (double)bench_elapsed_ns(t0) / (double)ks->n;		\
-		check_sum(#S, ks, "xas iteration", sum, count);			\
-		r[OP_ITER_XAS] = fmin(r[OP_ITER_XAS], ns);			\
-	}									\
+static void S##_pass(void *handle, const struct keyset *ks, double *r)		\
+{										\
+	TYPE h = handle;							\
+	unsigned long sum = 0;							\
+	size_t count = 0;							\
+	uint64_t t0;								\
+	double ns;								\
 										\
 	t0 = bench_now_ns();							\
+	for (size_t i = 0; i < ks->n; i++)					\
+		sum += S##_lookup(h, ks->random_order[i]);			\
+	ns = (double)bench_elapsed_ns(t0) / (double)ks->n;			\
+	check_sum(#S, ks, "random lookup", sum, ks->n);				\
+	r[OP_RLOOKUP] = fmin(r[OP_RLOOKUP], ns);				\
+										\
+	sum = 0;								\
+	t0 = bench_now_ns();							\
+	for (size_t i = 0; i < ks->n; i++)					\
+		sum += S##_lookup(h, ks->sorted[i]);				\
+	ns = (double)bench_elapsed_ns(t0) / (double)ks->n;			\
+	check_sum(#S, ks, "sequential lookup", sum, ks->n);			\
+	r[OP_SLOOKUP] = fmin(r[OP_SLOOKUP], ns);				\
+										\
+	t0 = bench_now_ns();							\
+	sum = S##_iterate(h, &count);						\
+	ns = (double)bench_elapsed_ns(t0) / (double)ks->n;			\
+	check_sum(#S, ks, "iteration", sum, count);				\
+	r[OP_ITER] = fmin(r[OP_ITER], ns);					\
+										\
+	t0 = bench_now_ns();							\
+	sum = ITER2(h, &count);							\
+	ns = (double)bench_elapsed_ns(t0) / (double)ks->n;			\
+	check_sum(#S, ks, "xas iteration", sum, count);				\
+	r[OP_ITER_XAS] = fmin(r[OP_ITER_XAS], ns);				\
+}										\
+										\
+static void S##_teardown(void *handle, const struct keyset *ks, double *r)	\
+{										\
+	TYPE h = handle;							\
+	uint64_t t0 = bench_now_ns();						\
+										\
 	for (size_t i = 0; i < ks->n; i++)					\
 		S##_erase(h, ks->random_order[i]);				\
 	r[OP_ERASE] = (double)bench_elapsed_ns(t0) / (double)ks->n;		\
@@ -731,30 +747,50 @@ static void run_##S(const struct keyset *ks, double *r)			\
 	S##_destroy(h);								\
 }
 
-DEFINE_RUN(uxa, uxa_iterate_xas)
-DEFINE_RUN(bare, bare_iterate)
+DEFINE_RUN(uxa, struct xarray *, uxa_iterate_xas)
+DEFINE_RUN(bare, struct bare_tree *, bare_iterate)
 #if HAVE_JUDY
-DEFINE_RUN(judy, judy_iterate)
+DEFINE_RUN(judy, struct judy *, judy_iterate)
 #endif
 #if HAVE_LFHT
-DEFINE_RUN(lfht, lfht_iterate)
+DEFINE_RUN(lfht, struct lfht *, lfht_iterate)
 #endif
+
+static const struct runner {
+	enum impl impl;
+	void *(*build)(const struct keyset *ks, double *r);
+	void (*pass)(void *h, const struct keyset *ks, double *r);
+	void (*teardown)(void *h, const struct keyset *ks, double *r);
+} runners[] = {
+	{ IMPL_UXA, uxa_build, uxa_pass, uxa_teardown },
+	{ IMPL_BARE, bare_build, bare_pass, bare_teardown },
+#if HAVE_JUDY
+	{ IMPL_JUDY, judy_build, judy_pass, judy_teardown },
+#endif
+#if HAVE_LFHT
+	{ IMPL_LFHT, lfht_build, lfht_pass, lfht_teardown },
+#endif
+};
+#define NR_RUNNERS (sizeof(runners) / sizeof(runners[0]))
 
 static void run_keyset(unsigned int k, const struct keyset *ks)
 {
+	void *h[NR_RUNNERS] = { NULL };
+
 	for (unsigned int i = 0; i < NR_IMPLS; i++)
 		for (unsigned int o = 0; o < NR_OPS; o++)
 			results[k][i][o] = NAN;
 	fprintf(stderr, "xa_bench: %s ...\n", ks->name);
-	run_uxa(ks, results[k][IMPL_UXA]);
-	if (ks->bare_ok)
-		run_bare(ks, results[k][IMPL_BARE]);
-#if HAVE_JUDY
-	run_judy(ks, results[k][IMPL_JUDY]);
-#endif
-#if HAVE_LFHT
-	run_lfht(ks, results[k][IMPL_LFHT]);
-#endif
+	for (unsigned int i = 0; i < NR_RUNNERS; i++)
+		if (runners[i].impl != IMPL_BARE || ks->bare_ok)
+			h[i] = runners[i].build(ks, results[k][runners[i].impl]);
+	for (unsigned int p = 0; p < ks->passes; p++)
+		for (unsigned int i = 0; i < NR_RUNNERS; i++)
+			if (h[i])
+				runners[i].pass(h[i], ks, results[k][runners[i].impl]);
+	for (unsigned int i = 0; i < NR_RUNNERS; i++)
+		if (h[i])
+			runners[i].teardown(h[i], ks, results[k][runners[i].impl]);
 }
 
 /* "12.3" or "n/a". */
