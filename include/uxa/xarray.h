@@ -653,7 +653,8 @@ UXA_API int xa_insert(struct xarray *xa, unsigned long index, void *entry, gfp_t
  *
  * Context: Takes and releases xa_lock. May allocate memory.
  * Return: 0 on success; -ENOMEM; -EBUSY if no free ID is in @limit;
- * -EINVAL if the array does not track free entries or @entry is internal.
+ * -EINVAL if the array does not track free entries, @entry is internal or
+ * @id is NULL.
  */
 UXA_API int xa_alloc(struct xarray *xa, uint32_t *id, void *entry, struct xa_limit limit,
 		     gfp_t gfp);
@@ -672,7 +673,7 @@ UXA_API int xa_alloc(struct xarray *xa, uint32_t *id, void *entry, struct xa_lim
  * Context: Takes and releases xa_lock. May allocate memory.
  * Return: 0 if the allocation succeeded without wrapping, 1 if it succeeded
  * after wrapping; -ENOMEM; -EBUSY if no free ID is in @limit; -EINVAL as
- * for xa_alloc().
+ * for xa_alloc(), or for a NULL @next.
  */
 UXA_API int xa_alloc_cyclic(struct xarray *xa, uint32_t *id, void *entry,
 			    struct xa_limit limit, uint32_t *next, gfp_t gfp);

@@ -292,6 +292,10 @@ UXA_API int __xa_alloc(struct xarray *xa, uint32_t *id, void *entry, struct xa_l
 
 	if (xa_refuse_entry(__func__, entry))
 		return -EINVAL;
+	if (!id) {
+		uxa_report("xa_alloc: NULL id pointer; -EINVAL");
+		return -EINVAL;
+	}
 	if (!xa_track_free(xa)) {
 #if UXA_DEBUG
 		uxa_report("xa_alloc: array %p was not created with XA_FLAGS_ALLOC; -EINVAL",
@@ -327,6 +331,10 @@ UXA_API int __xa_alloc_cyclic(struct xarray *xa, uint32_t *id, void *entry,
 	uint32_t min = limit.min;
 	int ret;
 
+	if (!next) {
+		uxa_report("xa_alloc_cyclic: NULL next pointer; -EINVAL");
+		return -EINVAL;
+	}
 	limit.min = min > *next ? min : *next;
 	ret = __xa_alloc(xa, id, entry, limit, gfp);
 	if ((xa_flags_get(xa) & XA_FLAGS_ALLOC_WRAPPED) && ret == 0) {

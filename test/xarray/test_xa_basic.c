@@ -565,7 +565,11 @@ Test(xa_basic, alloc_refuses_internal_entries)
 	cr_assert_eq(xa_alloc(&xa, &id, xa_mk_sibling(0), xa_limit_32b, GFP_KERNEL), -EINVAL);
 	cr_assert_eq(xa_alloc_cyclic(&xa, &id, XA_RETRY_ENTRY, xa_limit_32b, &next, GFP_KERNEL),
 		     -EINVAL);
+	cr_assert_eq(xa_alloc(&xa, NULL, &xa, xa_limit_32b, GFP_KERNEL), -EINVAL);
+	cr_assert_eq(xa_alloc_cyclic(&xa, &id, &xa, xa_limit_32b, NULL, GFP_KERNEL), -EINVAL);
+	cr_assert_eq(xa_alloc_cyclic(&xa, NULL, &xa, xa_limit_32b, &next, GFP_KERNEL), -EINVAL);
 	cr_assert_eq(id, 5);
+	cr_assert_eq(next, 0);
 	cr_assert(xa_empty(&xa));
 	XA_CHECK(&xa);
 	xa_destroy_no_leak(&xa);
