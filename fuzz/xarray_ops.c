@@ -53,7 +53,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 #define XF_MAX_OPS	512
 #define XF_NR_ARRAYS	3
-#define XF_MAX_ENTRIES	(XF_MAX_OPS + 8)	/* each operation adds at most one entry */
+#define XF_MAX_ENTRIES	2048	/* operations add one entry; a split at most 63 */
+#define XF_MAX_SPLIT	6	/* a split makes at most 2^6 entries */
 #define XF_MAX_ORDER	(2 * XA_CHUNK_SHIFT + 2)
 #define XF_LEAK_EVERY	256
 #define XF_MAX_WALK	80
@@ -1125,8 +1126,11 @@ static void op_split(struct xf_array *a, struct xf_input *in)
 	if (!entry || xa_is_internal(entry))
 		entry = xa_mk_value(b);
 	order = e->order;
-	new_order = b % order;
-	too_deep = new_order + 2 * XA_CHUNK_SHIFT <= order;
+	new_order = order - 1 - b % (order < XF_MAX_SPLIT ? order : XF_MAX_SPLIT);
+	if (a->m.nr + (1U << (order - new_order)) > XF_MAX_ENTRIES)
+		return;
+	/* Only one level down (as in the kernel): from the new order's level. */
+	too_deep = new_order - new_order % XA_CHUNK_SHIFT + 2 * XA_CHUNK_SHIFT <= order;
 	first = e->first;
 	marks = e->marks;
 	{
