@@ -85,7 +85,8 @@ static const char usage[] =
 	"  --entries N   entries in total (default 4000000)\n"
 	"  --seed S      seed of the erase order (default 1)\n"
 	"  --pct P       xa_defrag_nodes() occupancy threshold, 0..100 (default 90)\n"
-	"  --seconds T   length of each concurrent-reader phase (default 2, quick 0.5)\n"
+	"  --seconds T   length of each concurrent-reader phase; 4 of each, alternating\n"
+	"                (default 1, quick 0.25)\n"
 	"  Writes frag.dat, frag.svg and frag.png into the current directory.\n";
 
 #define FRAG_ERASE_PERCENT	90
@@ -94,6 +95,7 @@ static const char usage[] =
 #define FRAG_SAMPLES		60		/* plot points over fill + erase */
 #define FRAG_HIGH_ORDER		9		/* 2 MiB blocks: a huge page */
 #define FRAG_CHURN_RATE		100000.0	/* churn writer: erase+store pairs per second */
+#define FRAG_READER_ROUNDS	4		/* phases without, then with, defrag */
 
 static const char *const jemalloc_path = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
 static const char *const mimalloc_path = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2";
@@ -182,7 +184,7 @@ static void parse_opts(int argc, char **argv, struct frag_opts *o)
 	if (!entries_set)
 		o->entries = o->quick ? 400000 : 4000000;
 	if (!seconds_set)
-		o->seconds = o->quick ? 0.5 : 2.0;
+		o->seconds = o->quick ? 0.25 : 1.0;
 	if (o->entries < 1000 || o->entries > (1ul << 29)) {
 		fprintf(stderr, "frag: --entries must be between 1000 and 2^29\n");
 		exit(2);
@@ -1115,7 +1117,7 @@ static int role_readers(const struct frag_opts *o)
 	double secs[2] = { 0, 0 };
 	unsigned long reads[2] = { 0, 0 }, churned[2] = { 0, 0 }, moved = 0, calls = 0;
 	double move_ns = 0;
-	const int rounds = 2;
+	const int rounds = FRAG_READER_ROUNDS;
 
 	if (!s)
 		return 1;
@@ -1557,8 +1559,8 @@ static void print_readers(const struct frag_opts *o)
 	printf("\nConcurrent: 1 reader (random xa_load) + churn writer (%.0f erase+store pairs/s)"
 	       ", with and without a thread running xa_defrag_nodes(%d) back to back\n",
 	       FRAG_CHURN_RATE, o->pct);
-	printf("  (2 x %.1f s each, alternating, after the same fill and 90%% erase)\n",
-	       o->seconds);
+	printf("  (%d x %.2f s each, alternating, after the same fill and 90%% erase)\n",
+	       FRAG_READER_ROUNDS, o->seconds);
 	printf("  reader: %.2f M lookups/s without defrag, %.2f M lookups/s with: %.1f%%\n",
 	       without / 1e6, with / 1e6, 100.0 * with / without);
 	printf("  churn: %.0f / %.0f pairs/s; defragmenter: %.0f calls, %.0f nodes moved "
