@@ -1754,8 +1754,9 @@ UXA_API void *xas_store(struct xa_state *xas, void *entry);
  * skipped; zero and retry entries are returned (use xas_retry()).
  *
  * Context: xa_lock or RCU read lock held.
- * Return: the entry, or NULL (state XAS_BOUNDS, or XAS_RESTART if the
- * search stopped at @max).
+ * Return: the entry, or NULL: then the state is XAS_BOUNDS if the search
+ * ran off the end of the tree or started beyond @max; if it stopped at
+ * @max inside the tree, the state is left just past @max (as the kernel's).
  */
 UXA_API void *xas_find(struct xa_state *xas, unsigned long max);
 
@@ -1770,8 +1771,9 @@ UXA_API void *xas_find(struct xa_state *xas, unsigned long max);
  * state pointing at it (xas_valid() or XAS_BOUNDS beyond the tree).
  *
  * Context: xa_lock or RCU read lock held.
- * Return: the entry, or NULL; the state is XAS_RESTART when nothing marked
- * was found up to @max.
+ * Return: the entry, or NULL; when nothing more is marked, the state is
+ * XAS_RESTART if the search passed @max, XAS_BOUNDS if it ran off the end
+ * of the tree.
  */
 UXA_API void *xas_find_marked(struct xa_state *xas, unsigned long max, xa_mark_t mark);
 

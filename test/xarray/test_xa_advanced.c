@@ -962,3 +962,154 @@ Test(xa_advanced, marked_walk_paused_at_ulong_max)
 	cr_assert_eq(seen, 2);
 	xa_destroy_no_leak(&xa);
 }
+
+Test(xa_advanced, state_helpers)
+{
+	DEFINE_XARRAY(xa);
+	XA_STATE(xas, &xa, 5);
+	void *entry;
+
+	cr_assert_eq(xas.xa_node, XAS_RESTART);
+	cr_assert(xas_invalid(&xas));
+	cr_assert_not(xas_valid(&xas));
+	cr_assert_not(xas_is_node(&xas));
+	cr_assert_eq(xas_error(&xas), 0);
+
+	xa_store_index(&xa, 5, GFP_KERNEL);
+	xa_store_index(&xa, 3 * XA_CHUNK_SIZE, GFP_KERNEL);
+	uxa_rcu_read_lock();
+	cr_assert_eq(xas_load(&xas), xa_mk_index(5));
+	cr_assert(xas_valid(&xas));
+	cr_assert(xas_is_node(&xas));
+	cr_assert_eq(xas_reload(&xas), xa_mk_index(5));
+	cr_assert_not(xas_get_mark(&xas, XA_MARK_0));
+	uxa_rcu_read_unlock();
+
+	/* An error sticks until the state is reset or set. */
+	xas_set_err(&xas, -EEXIST);
+	cr_assert_eq(xas_error(&xas), -EEXIST);
+	cr_assert(xas_invalid(&xas));
+	xas_lock(&xas);
+	cr_assert_null(xas_store(&xas, xa_mk_index(1)));
+	cr_assert_null(xas_find(&xas, ULONG_MAX));
+	xas_unlock(&xas);
+	cr_assert_eq(xa_load(&xa, 5), xa_mk_index(5), "nothing stored in error state");
+	xas_reset(&xas);
+	cr_assert_eq(xas_error(&xas), 0);
+	xas_set(&xas, 3 * XA_CHUNK_SIZE);
+	uxa_rcu_read_lock();
+	cr_assert_eq(xas_load(&xas), xa_mk_index(3 * XA_CHUNK_SIZE));
+	uxa_rcu_read_unlock();
+
+	/* Beyond the tree: XAS_BOUNDS, not an error. */
+	xas_set(&xas, ULONG_MAX / 2);
+	uxa_rcu_read_lock();
+	cr_assert_null(xas_load(&xas));
+	uxa_rcu_read_unlock();
+	cr_assert_eq(xas.xa_node, XAS_BOUNDS);
+	cr_assert_eq(xas_error(&xas), 0);
+
+	/* xas_nomem() with no error frees nothing and asks for no retry. */
+	cr_assert_not(xas_nomem(&xas, GFP_KERNEL));
+
+	/* xas_advance() skips the rest of a multi-index entry. */
+	xa_destroy(&xa);
+	xa_store_order(&xa, 8, 3, xa_mk_value(8), GFP_KERNEL);
+	xa_store_index(&xa, 16, GFP_KERNEL);
+	xas_set(&xas, 0);
+	uxa_rcu_read_lock();
+	entry = xas_find(&xas, ULONG_MAX);
+	cr_assert_eq(entry, xa_mk_value(8));
+	cr_assert_eq(xas.xa_index, 8);
+	cr_assert_eq(xas_get_order(&xas), 3);
+	xas_advance(&xas, 15);
+	cr_assert_eq(xas.xa_index, 15);
+	cr_assert_eq(xas_next_entry(&xas, ULONG_MAX), xa_mk_index(16));
+	cr_assert_eq(xas.xa_index, 16);
+	uxa_rcu_read_unlock();
+	xa_destroy_no_leak(&xa);
+}
+
+Test(xa_advanced, marked_iteration_and_free_slots)
+{
+	DEFINE_XARRAY(xa);
+	DEFINE_XARRAY_ALLOC(ids);
+	XA_STATE(xas, &xa, 0);
+	unsigned long expect = 0;
+	unsigned int n = 0;
+	void *entry;
+
+	for (unsigned long i = 0; i < 6 * XA_CHUNK_SIZE; i++) {
+		xa_store_index(&xa, i, GFP_KERNEL);
+		if (i % 5 == 0)
+			xa_set_mark(&xa, i, XA_MARK_2);
+	}
+	uxa_rcu_read_lock();
+	xas_for_each_marked(&xas, entry, ULONG_MAX, XA_MARK_2) {
+		cr_assert_eq(xas.xa_index, expect);
+		cr_assert_eq(entry, xa_mk_index(expect));
+		cr_assert(xas_get_mark(&xas, XA_MARK_2));
+		expect += 5;
+		n++;
+	}
+	uxa_rcu_read_unlock();
+	cr_assert_eq(n, (6 * XA_CHUNK_SIZE + 4) / 5);
+	cr_assert_eq(xas.xa_node, XAS_BOUNDS, "ran off the end of the tree: BOUNDS");
+	n = 0;
+	xas_set(&xas, 1);
+	uxa_rcu_read_lock();
+	xas_for_each_marked(&xas, entry, 3 * XA_CHUNK_SIZE, XA_MARK_2)
+		n++;
+	uxa_rcu_read_unlock();
+	cr_assert_eq(n, (3 * XA_CHUNK_SIZE) / 5);
+	cr_assert_eq(xas.xa_node, XAS_RESTART, "stopped by max: RESTART");
+
+	/* In an allocating array XA_FREE_MARK finds free slots (NULL). */
+	for (unsigned int i = 0; i < 3 * XA_CHUNK_SIZE; i++) {
+		uint32_t id;
+
+		cr_assert_eq(xa_alloc(&ids, &id, &xa, xa_limit_32b, GFP_KERNEL), 0);
+	}
+	xa_erase(&ids, 7);
+	xa_erase(&ids, 2 * XA_CHUNK_SIZE + 1);
+	XA_CHECK(&ids);
+	{
+		XA_STATE(fx, &ids, 0);
+
+		xas_lock(&fx);
+		cr_assert_null(xas_find_marked(&fx, ULONG_MAX, XA_FREE_MARK));
+		cr_assert_eq(fx.xa_index, 7);
+		cr_assert(xas_valid(&fx));
+		cr_assert_null(xas_find_marked(&fx, ULONG_MAX, XA_FREE_MARK));
+		cr_assert_eq(fx.xa_index, 2 * XA_CHUNK_SIZE + 1);
+		cr_assert_null(xas_find_marked(&fx, ULONG_MAX, XA_FREE_MARK));
+		cr_assert_eq(fx.xa_index, 3 * XA_CHUNK_SIZE, "then the free space beyond");
+		xas_unlock(&fx);
+	}
+	xa_destroy(&ids);
+	xa_destroy_no_leak(&xa);
+}
+
+Test(xa_advanced, find_end_states)
+{
+	DEFINE_XARRAY(xa);
+	XA_STATE(xas, &xa, 0);
+
+	xa_store_index(&xa, 1, GFP_KERNEL);
+	xa_store_index(&xa, 2 * XA_CHUNK_SIZE, GFP_KERNEL);
+	uxa_rcu_read_lock();
+	cr_assert_eq(xas_find(&xas, 10), xa_mk_index(1));
+	cr_assert_null(xas_find(&xas, 10));
+	cr_assert(xas.xa_index > 10, "left past max");
+	cr_assert_neq(xas.xa_node, XAS_BOUNDS);
+	xas_set(&xas, 11);
+	cr_assert_null(xas_find(&xas, 10));
+	cr_assert_eq(xas.xa_node, XAS_BOUNDS, "started beyond max");
+	xas_set(&xas, 2);
+	cr_assert_eq(xas_find(&xas, ULONG_MAX), xa_mk_index(2 * XA_CHUNK_SIZE));
+	cr_assert_null(xas_find(&xas, ULONG_MAX));
+	cr_assert_eq(xas.xa_node, XAS_BOUNDS, "ran off the end");
+	cr_assert_null(xas_find(&xas, ULONG_MAX), "and stays there");
+	uxa_rcu_read_unlock();
+	xa_destroy_no_leak(&xa);
+}
