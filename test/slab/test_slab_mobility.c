@@ -205,6 +205,46 @@ Test(slab_mobility, frees_into_isolated_slabs_touch_nothing)
 	cr_assert_eq(ht_destroy(ht), 0);
 }
 
+/* A thread stores a few handles, so its active slab is sparse, and waits. */
+struct holder {
+	struct htable *ht;
+	int ready, release;
+};
+
+static void *hold_sparse_active_slab(void *arg)
+{
+	struct holder *hd = arg;
+
+	for (unsigned long h = 0; h < 3; h++)
+		cr_assert(ht_put(hd->ht, h, h));
+	__atomic_store_n(&hd->ready, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&hd->release, __ATOMIC_ACQUIRE))
+		sched_yield();
+	return NULL;
+}
+
+Test(slab_mobility, other_threads_active_slabs_are_skipped)
+{
+	struct holder hd = { ht_create("active-skip", 200, 0, 64), 0, 0 };
+	pthread_t t;
+
+	cr_assert_eq(pthread_create(&t, NULL, hold_sparse_active_slab, &hd), 0);
+	while (!__atomic_load_n(&hd.ready, __ATOMIC_ACQUIRE))
+		sched_yield();
+	cr_assert_eq(stats_of(hd.ht->cache).slabs_partial, 1);
+	cr_assert_eq(kmem_cache_defrag(hd.ht->cache, 100), 0);
+	cr_assert_eq(ht_load(&hd.ht->can_free_calls), 0, "the active slab is no candidate");
+	__atomic_store_n(&hd.release, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	/* Thread exit gave it back: now it is a candidate. */
+	cr_assert_gt(kmem_cache_defrag(hd.ht->cache, 100), 0);
+	cr_assert_eq(ht_load(&hd.ht->can_free_calls), 1);
+	cr_assert_eq(ht_load(&hd.ht->moved), 3, "moved to a new slab");
+	cr_assert_eq(stats_of(hd.ht->cache).defrag_slabs_vacated, 1);
+	check_all(hd.ht, 3);
+	cr_assert_eq(ht_destroy(hd.ht), 0);
+}
+
 /* A thread frees and stores handles while the main thread defragments. */
 struct racer {
 	struct htable *ht;
