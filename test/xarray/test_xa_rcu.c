@@ -184,3 +184,42 @@ Test(xa_rcu, concurrent_writers_serialise_on_xa_lock, .timeout = 60)
 	cr_assert(xa_empty(&striped));
 	xa_destroy_no_leak(&striped);
 }
+
+/* node->array: NULL preallocated, the array in the tree, XA_RCU_FREE retired. */
+Test(xa_rcu, node_states_and_deferred_free)
+{
+	DEFINE_XARRAY(xa);
+	XA_STATE_ORDER(xas, &xa, 0, 0);
+	struct xa_node *node, *spare;
+
+	xa_store(&xa, 0, xa_mk_value(0), GFP_KERNEL);
+	xa_store(&xa, 1, xa_mk_value(1), GFP_KERNEL);
+
+	/* Preallocated for a split: not in any tree. */
+	xa_store_range(&xa, 2 * XA_CHUNK_SIZE, 4 * XA_CHUNK_SIZE - 1, &xa, GFP_KERNEL);
+	xas_set_order(&xas, 2 * XA_CHUNK_SIZE, 0);
+	xas_split_alloc(&xas, &xa, XA_CHUNK_SHIFT + 1, GFP_KERNEL);
+	cr_assert_eq(xas_error(&xas), 0);
+	spare = xas.xa_alloc;
+	cr_assert_not_null(spare, "a split across a level preallocates");
+	cr_assert_null(spare->array, "preallocated: array NULL");
+	xas_nomem(&xas, GFP_KERNEL);	/* no error: frees the preallocation */
+	cr_assert_null(xas.xa_alloc);
+
+	uxa_rcu_read_lock();
+	node = xa_to_node(xa.xa_head);
+	cr_assert_eq(node->array, &xa, "in the tree");
+	while (node->shift)
+		node = xa_to_node(node->slots[0]);
+	cr_assert_eq(node->array, &xa);
+	/* Erase the other entries: the leaf is retired while we read inside it. */
+	xa_erase(&xa, 1);
+	xa_store_range(&xa, 2 * XA_CHUNK_SIZE, 4 * XA_CHUNK_SIZE - 1, NULL, GFP_KERNEL);
+	cr_assert_eq(xa.xa_head, xa_mk_value(0), "index 0 moved back to the head");
+	cr_assert_eq(node->array, XA_RCU_FREE, "retired: awaiting a grace period");
+	cr_assert(xa_is_retry(node->slots[0]), "a reader still here is told to retry");
+	cr_assert_eq(xa_load(&xa, 0), xa_mk_value(0));
+	uxa_rcu_read_unlock();
+	XA_CHECK(&xa);
+	xa_destroy_no_leak(&xa);
+}
