@@ -20,6 +20,10 @@
  *     allocate (never from the isolated slab) and free. It moves or frees
  *     every object and drops the guarantee.
  *
+ * "Live" means not yet marked free: an object whose user is freeing it at
+ * that moment may be among them, so the callbacks need a way to tell (a
+ * reference count, a state field) and must leave such objects alone.
+ *
  * After the reclaim() calls of a whole batch, one RCU barrier (so objects
  * that reclaim() retired with call_rcu are free), then every processed
  * slab is looked at again: empty, its pages go back to the page allocator;
