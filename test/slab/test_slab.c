@@ -529,4 +529,15 @@ Test(slab_debug, double_free_is_reported_and_ignored)
 	kmem_cache_free(s, keep);
 	kmem_cache_destroy(s);
 }
+
+Test(slab_debug, free_to_wrong_cache_frees_into_the_right_one)
+{
+	struct kmem_cache *a = kmem_cache_create("right", 64, 0, 0, NULL);
+	struct kmem_cache *b = kmem_cache_create("wrong", 64, 0, 0, NULL);
+
+	kmem_cache_free(b, kmem_cache_alloc(a, 0));
+	cr_assert_eq(stats_of(a).objects_in_use, 0);
+	cr_assert_eq(kmem_cache_destroy(a), 0);
+	cr_assert_eq(kmem_cache_destroy(b), 0);
+}
 #endif
