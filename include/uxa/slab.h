@@ -63,7 +63,7 @@ typedef unsigned int slab_flags_t;
 
 /**
  * struct kmem_cache_stats - a snapshot of one cache.
- * @name: the cache's name.
+ * @name: the cache's name (valid until the cache is destroyed).
  * @object_size: the size asked for at creation.
  * @size: the object's size as laid out (stride between objects).
  * @align: the alignment objects get.
