@@ -588,6 +588,9 @@ UXA_API void *xa_load(struct xarray *xa, unsigned long index);
  * @gfp: allocation flags; if they allow blocking, xa_lock may be dropped
  *       while allocating.
  *
+ * Storing into an index of a multi-index entry replaces the entry of every
+ * index of it (as in the kernel).
+ *
  * Context: Takes and releases xa_lock. May allocate memory.
  * Return: the old entry at this index (NULL if it was empty or reserved),
  * XA_ERROR(-EINVAL) if @entry is an internal entry other than XA_ZERO_ENTRY
@@ -601,7 +604,8 @@ UXA_API void *xa_store(struct xarray *xa, unsigned long index, void *entry, gfp_
  * @index: index of the entry.
  *
  * After this, xa_load(@index) returns NULL; in an allocating array the index
- * becomes free again.
+ * becomes free again. If @index is part of a multi-index entry, every index
+ * of that entry is erased.
  *
  * Context: Takes and releases xa_lock. Never allocates.
  * Return: the entry which used to be at this index (NULL if reserved).

@@ -648,3 +648,24 @@ Test(xa_basic, dump_prints_every_kind_of_entry)
 	free(buf);
 	xa_destroy_no_leak(&xa);
 }
+
+/* A single-index store or erase inside a multi-index entry acts on all of it. */
+Test(xa_basic, store_and_erase_inside_a_multi_index_entry)
+{
+	DEFINE_XARRAY(xa);
+	unsigned int order = XA_CHUNK_SHIFT + 1;	/* one entry spanning two slots a level up */
+	unsigned long base = 3UL << order;
+
+	for (unsigned long at = base; at < base + (1UL << order); at += 1 + (1UL << order) / 5) {
+		xa_store_order(&xa, base, order, xa_mk_value(1), GFP_KERNEL);
+		cr_assert_eq(xa_store(&xa, at, xa_mk_value(2), GFP_KERNEL), xa_mk_value(1));
+		XA_CHECK(&xa);
+		cr_assert_eq(xa_load(&xa, base), xa_mk_value(2));
+		cr_assert_eq(xa_load(&xa, base + (1UL << order) - 1), xa_mk_value(2));
+		cr_assert_eq(xa_get_order(&xa, at), (int)order);
+		cr_assert_eq(xa_erase(&xa, at), xa_mk_value(2));
+		XA_CHECK(&xa);
+		cr_assert(xa_empty(&xa), "erasing one index erased the whole entry");
+	}
+	xa_destroy_no_leak(&xa);
+}
