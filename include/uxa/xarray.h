@@ -1741,6 +1741,10 @@ UXA_API void *xas_reload(struct xa_state *xas);
  *
  * Stores at the index (and order) of @xas, creating nodes as needed with
  * GFP_NOWAIT; on failure xas_error() is -ENOMEM and nothing is stored.
+ * Nodes created before the failure stay in the tree, empty, so that the
+ * retry after xas_nomem() makes progress (as in the kernel); until then
+ * xa_check() reports them, and a caller that gives up leaves them to be
+ * filled later or freed by xa_destroy(). (The normal API trims them.)
  * Storing over a range with existing entries replaces them all.
  *
  * Context: xa_lock held. May allocate memory (GFP_NOWAIT).
