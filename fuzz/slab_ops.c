@@ -6,7 +6,8 @@
  * cache slots. A slot holds a plain cache (the model: every live object,
  * its size and the seed of its contents) or a mobile one (a handle table,
  * test/slab/handles.h, whose objects kmem_cache_defrag() moves). Ops:
- *   0 create   slot a%4: size 1 + (b<<8|c) % 2048 (x64 if a&0x80), align
+ *   0 create   slot a%4: size 1 + (b<<8|c) % 2048 (x64 if a&0x80, plain
+ *              caches only, which then hold at most 16 objects), align
  *              1<<(c%8) if a&0x40, flags from a>>2: HWCACHE_ALIGN, POISON,
  *              TYPESAFE_BY_RCU, mobile
  *   1 alloc    b%16+1 objects, contents from seed c
@@ -90,7 +91,7 @@ static void op_create(struct slot *sl, uint8_t a, uint8_t b, uint8_t c)
 
 	if (sl->cache || sl->ht)
 		return;
-	if (a & 0x80)
+	if ((a & 0x80) && !(bits & 8))
 		size *= 64;
 	if (bits & 1)
 		flags |= SLAB_HWCACHE_ALIGN;
@@ -137,7 +138,7 @@ static void op_alloc(struct slot *sl, uint8_t n, uint8_t seed)
 	for (unsigned int i = 0; i < n; i++) {
 		if (sl->ht) {
 			ht_put(sl->ht, (seed + i * 7u) % HANDLES, sl->stamp++);
-		} else if (sl->cache && sl->nr < MAX_OBJECTS) {
+		} else if (sl->cache && sl->nr < (sl->size > 4096 ? 16u : MAX_OBJECTS)) {
 			alloc_one(sl, (unsigned char)(seed + i));
 		}
 	}

@@ -214,7 +214,7 @@ static struct kmem_cache *slab_cache_struct_get(void)
 	memset(s, 0, sizeof(*s));
 	/* Locks are initialised once, for the struct's whole life: a stale
 	 * owner may still lock them after a destroy. */
-	pthread_mutex_init(&s->mobility_mutex, NULL);
+	s->mobility_mutex = (sync_mutex_t)SYNC_MUTEX_INIT;
 	sync_spin_lock(&slab_cache_list_lock);
 	s->index = slab_cache_next_index++;
 	sync_spin_unlock(&slab_cache_list_lock);

@@ -27,8 +27,9 @@
 #include "slab/slab_internal.h"
 
 /* Destroy queue mutex: the queue, the worker flag and the in-flight count.
- * A leaf: held with no other lock, and never across the barrier. */
-static pthread_mutex_t slab_destroy_mutex = PTHREAD_MUTEX_INITIALIZER;
+ * A leaf: held with no other lock, and never across the barrier. The
+ * condition variable (pthread's own: sync.h has none) waits on it. */
+static sync_mutex_t slab_destroy_mutex = SYNC_MUTEX_INIT;
 static pthread_cond_t slab_destroy_done = PTHREAD_COND_INITIALIZER;
 static struct kmem_cache *slab_destroy_queue;
 static unsigned int slab_destroy_in_flight;
@@ -57,9 +58,9 @@ static void slab_destroy_run_queue_locked(void)
 
 	slab_destroy_queue = NULL;
 	slab_destroy_in_flight++;
-	pthread_mutex_unlock(&slab_destroy_mutex);
+	sync_mutex_unlock(&slab_destroy_mutex);
 	slab_destroy_run_batch(batch);
-	pthread_mutex_lock(&slab_destroy_mutex);
+	sync_mutex_lock(&slab_destroy_mutex);
 	slab_destroy_in_flight--;
 	pthread_cond_broadcast(&slab_destroy_done);
 }
@@ -67,17 +68,17 @@ static void slab_destroy_run_queue_locked(void)
 static void *slab_destroy_worker(void *unused)
 {
 	(void)unused;
-	pthread_mutex_lock(&slab_destroy_mutex);
+	sync_mutex_lock(&slab_destroy_mutex);
 	while (slab_destroy_queue)
 		slab_destroy_run_queue_locked();
 	slab_destroy_worker_running = false;
-	pthread_mutex_unlock(&slab_destroy_mutex);
+	sync_mutex_unlock(&slab_destroy_mutex);
 	return NULL;
 }
 
 UXA_API void kmem_cache_destroy_wait(void)
 {
-	pthread_mutex_lock(&slab_destroy_mutex);
+	sync_mutex_lock(&slab_destroy_mutex);
 	for (;;) {
 		if (slab_destroy_queue)
 			slab_destroy_run_queue_locked();
@@ -86,7 +87,7 @@ UXA_API void kmem_cache_destroy_wait(void)
 		else
 			break;
 	}
-	pthread_mutex_unlock(&slab_destroy_mutex);
+	sync_mutex_unlock(&slab_destroy_mutex);
 }
 
 /* Process exit: nothing queued is lost. */
@@ -103,7 +104,7 @@ static void slab_destroy_register_atexit(void)
 void slab_destroy_queue_rcu(struct kmem_cache *s)
 {
 	pthread_once(&slab_destroy_atexit_once, slab_destroy_register_atexit);
-	pthread_mutex_lock(&slab_destroy_mutex);
+	sync_mutex_lock(&slab_destroy_mutex);
 	s->destroy_next = slab_destroy_queue;
 	slab_destroy_queue = s;
 	if (!slab_destroy_worker_running) {
@@ -117,7 +118,7 @@ void slab_destroy_queue_rcu(struct kmem_cache *s)
 			pthread_create(&worker, &attr, slab_destroy_worker, NULL) == 0;
 		pthread_attr_destroy(&attr);
 	}
-	pthread_mutex_unlock(&slab_destroy_mutex);
+	sync_mutex_unlock(&slab_destroy_mutex);
 }
 
 /* Move every slab of one list onto the @retired chain. Cache lock held. */
