@@ -432,7 +432,10 @@ void slab_retire_locked(struct kmem_cache *s, struct slab *slab)
  * Return: the slab if it was retired instead (one empty slab too many). */
 struct slab *slab_place_locked(struct kmem_cache *s, struct slab *slab)
 {
-	unsigned int state = slab_state_for_inuse(s, sync_load_relaxed(&slab->inuse));
+	/* Acquire: pairs with the release fetch_sub of every free counted
+	 * (one release sequence), so a slab retired here happens-after the
+	 * frees' last touches (poisoning) of its objects. */
+	unsigned int state = slab_state_for_inuse(s, sync_load_acquire(&slab->inuse));
 
 	if (state == SLAB_STATE_EMPTY && s->empty.nr >= SLAB_KEEP_EMPTY) {
 		slab_retire_locked(s, slab);
@@ -457,7 +460,8 @@ struct slab *slab_relist_locked(struct kmem_cache *s, struct slab *slab)
 	state = slab_state(slab);
 	if (state != SLAB_STATE_PARTIAL && state != SLAB_STATE_FULL && state != SLAB_STATE_EMPTY)
 		return NULL;
-	if (slab_state_for_inuse(s, sync_load_relaxed(&slab->inuse)) == state)
+	/* Acquire: as in slab_place_locked(). */
+	if (slab_state_for_inuse(s, sync_load_acquire(&slab->inuse)) == state)
 		return NULL;
 	slab_list_del(slab_list_for_state(s, state), slab);
 	return slab_place_locked(s, slab);
@@ -830,7 +834,9 @@ static void slab_free_remote(struct kmem_cache *s, struct slab *slab, void *obj,
 		slab_double_free(s, obj);
 		return;
 	}
-	/* Last: after this, the slab may be released. */
+	/* Last: after this, the slab may be released. Release: pairs with the
+	 * acquire reads of inuse that decide to release the slab
+	 * (slab_place_locked(), slab_relist_locked(), mobility's settle). */
 	old_inuse = sync_fetch_sub_acq_rel(&slab->inuse, 1);
 	if (unlikely(old_inuse == s->objects || old_inuse == 1))
 		slab_free_relist(s, slab);
@@ -938,7 +944,9 @@ UXA_API int kmem_cache_shrink(struct kmem_cache *s)
 /* Objects really allocated from @slab (racy for an ACTIVE slab). */
 static unsigned long slab_allocated(const struct slab *slab)
 {
-	unsigned int inuse = sync_load_relaxed(&slab->inuse);
+	/* Acquire: destroy releases slabs whose count it read as zero; pairs
+	 * with the frees' release fetch_sub. */
+	unsigned int inuse = sync_load_acquire(&slab->inuse);
 	unsigned int owned = slab_state(slab) == SLAB_STATE_ACTIVE ? slab_owner_free(slab) : 0;
 
 	return inuse > owned ? inuse - owned : 0;

@@ -108,6 +108,8 @@ static struct slab *slab_unisolate_locked(struct kmem_cache *s, struct slab_vict
 	sync_spin_lock(&slab->lock);
 	if (s->flags & SLAB_F_TOUCH_ON_FREE) {
 		for (unsigned int w = 0; w < s->map_words; w++) {
+			/* Pairs with the release fetch_or of the frees made
+			 * while isolated: their objects are ours to poison. */
 			unsigned long freed = sync_load_acquire(&slab->free_map[w]) & v->live[w];
 
 			while (freed) {
@@ -192,7 +194,8 @@ static bool slab_settle(struct kmem_cache *s, struct slab_victim *v)
 	bool vacated;
 
 	sync_spin_lock(&s->lock);
-	if (sync_load_relaxed(&slab->inuse) == 0) {
+	/* Acquire: pairs with the frees' release fetch_sub (see slab.c). */
+	if (sync_load_acquire(&slab->inuse) == 0) {
 		slab_list_del(&s->isolated, slab);
 		slab_retire_locked(s, slab);
 		retired = slab;
