@@ -88,6 +88,8 @@ enum xf_op {
 	XF_COMPACT = 24,	/* reserved: "compact the page allocator now" */
 	XF_SPLIT = 25,		/* xas_split_alloc + xas_split of a multi-index entry */
 	XF_FOR_EACH_ERASE = 26,	/* xa_for_each_marked erasing what it visits */
+	XF_CREATE_RANGE = 27,	/* xas_create_range, then fill the range under one lock */
+	XF_CONFLICT = 28,	/* xas_for_each_conflict over an aligned range */
 	XF_OP_NR
 };
 
@@ -1187,6 +1189,75 @@ static void op_for_each_erase(struct xf_array *a, struct xf_input *in)
 		 "xa_for_each_marked(%u) while erasing missed an entry", filter);
 }
 
+/*
+ * xas_create_range() over an empty aligned range of the plain array (at
+ * most 64 indices), then one order-0 store per index under the same lock:
+ * the page cache's way of filling a range without allocating midway.
+ */
+static void op_create_range(struct xf_array *a, struct xf_input *in)
+{
+	unsigned long index = read_index(in);
+	unsigned int order = xf_byte(in) % 7;
+	unsigned long first = index & ~((1UL << order) - 1);
+	unsigned long last = first + ((1UL << order) - 1);
+	uint8_t base = xf_byte(in);
+	unsigned int i = model_lower(&a->m, first);
+	XA_STATE_ORDER(xas, &a->xa, first, order);
+	int err;
+
+	if (a->alloc || (i < a->m.nr && a->m.e[i].first <= last))
+		return;	/* only empty ranges: then every node created gets filled */
+	arm_failure();
+	do {
+		xas_lock(&xas);
+		xas_create_range(&xas);
+		if (!xas_error(&xas)) {
+			for (unsigned long k = 0; k < (1UL << order); k++) {
+				xas_set(&xas, first + k);
+				xas_store(&xas, xa_mk_value((base + k) & 0x3f));
+				XF_CHECK(!xas_error(&xas), "xas_store at %lu after xas_create_range: %d",
+					 first + k, xas_error(&xas));
+			}
+		}
+		xas_unlock(&xas);
+	} while (xas_nomem(&xas, GFP_KERNEL));
+	disarm_failure();
+	err = xas_error(&xas);
+	XF_CHECK(err == 0 || (err == -ENOMEM && xf_armed), "xas_create_range [%lu, %lu]: %d",
+		 first, last, err);
+	if (err)
+		return;	/* only empty nodes may have been created: xa_check says */
+	for (unsigned long k = 0; k < (1UL << order); k++)
+		model_insert(&a->m, first + k, 0, xa_mk_value((base + k) & 0x3f), 0);
+}
+
+/* xas_for_each_conflict over an aligned range: every entry overlapping it, once. */
+static void op_conflict(struct xf_array *a, struct xf_input *in)
+{
+	struct xf_model *m = &a->m;
+	unsigned long first;
+	unsigned int order = read_range(in, &first);
+	unsigned long last = first + ((1UL << order) - 1);
+	unsigned int i = model_lower(m, first), seen = 0;
+	XA_STATE_ORDER(xas, &a->xa, first, order);
+	void *entry;
+
+	if (a->alloc)
+		return;
+	xas_lock(&xas);
+	xas_for_each_conflict(&xas, entry) {
+		XF_CHECK(i < m->nr && m->e[i].first <= last,
+			 "xas_find_conflict [%lu, %lu]: extra %p", first, last, entry);
+		XF_CHECK(entry == m->e[i].entry, "xas_find_conflict [%lu, %lu]: %p, model %p at %lu",
+			 first, last, entry, m->e[i].entry, m->e[i].first);
+		i++;
+		XF_CHECK(++seen <= m->nr, "xas_for_each_conflict runs away");
+	}
+	xas_unlock(&xas);
+	XF_CHECK(i == m->nr || m->e[i].first > last, "xas_find_conflict [%lu, %lu] missed %p at %lu",
+		 first, last, i < m->nr ? m->e[i].entry : NULL, i < m->nr ? m->e[i].first : 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* The driver.                                                         */
 
@@ -1305,6 +1376,12 @@ static bool run_op(struct xf_array *a, enum xf_op op, struct xf_input *in, bool 
 	case XF_FOR_EACH_ERASE:
 		op_for_each_erase(a, in);
 		return true;
+	case XF_CREATE_RANGE:
+		op_create_range(a, in);
+		return true;
+	case XF_CONFLICT:
+		op_conflict(a, in);
+		return false;
 	case XF_OP_NR:
 		break;
 	}

@@ -14,7 +14,8 @@ import os
 (STORE, ERASE, CMPXCHG, INSERT, RESERVE, RELEASE, ALLOC, ALLOC_CYCLIC,
  STORE_RANGE, STORE_ORDER, SET_MARK, CLEAR_MARK, GET_MARK, LOAD, FIND,
  FIND_AFTER, FOR_EACH, FOR_EACH_MARKED, XAS_FOR_EACH, XAS_WALK, EXTRACT,
- DESTROY, FAIL_ALLOC, DEFRAG, COMPACT, SPLIT, FOR_EACH_ERASE) = range(27)
+ DESTROY, FAIL_ALLOC, DEFRAG, COMPACT, SPLIT, FOR_EACH_ERASE, CREATE_RANGE,
+ CONFLICT) = range(29)
 
 PLAIN, ALLOC_ARR, ALLOC1_ARR = 0, 1, 2
 LOCKED = 6          # array selector 6 = the plain array through __xa_*; 7 = ALLOC
@@ -219,6 +220,13 @@ SEEDS = {
     "xas-pause": fill(30, step=5) + store_order(idx(64), 4, val(1)) + mark(idx(10), 0) +
                  mark(idx(70), 0) + op(XAS_FOR_EACH) + idx(0) + [1, 0x80] +
                  op(XAS_FOR_EACH) + idx(0) + [1, 0x81] + op(XAS_FOR_EACH) + idx(66) + [1, 0x81],
+    "create-range": op(CREATE_RANGE) + idx(64) + [6, 0] + op(CREATE_RANGE) + idx(5) + [0, 9] +
+                    op(CREATE_RANGE) + huge(0) + [3, 1] + fail(1) + op(CREATE_RANGE) + idx(0x1000) + [4, 2] +
+                    fail(2) + op(CREATE_RANGE) + idx(0x2040) + [6, 3] + readers(),
+    "conflict": fill(10, step=7) + store_order(idx(128), 4, val(1)) + op(RESERVE) + idx(200) + [0] +
+                op(CONFLICT) + idx(0) + [6] + op(CONFLICT) + idx(130) + [1] +
+                op(CONFLICT) + idx(0) + [8] + op(CONFLICT) + idx(0) + [0] +
+                op(CONFLICT) + huge(0) + [4] + op(CONFLICT) + idx(0x3000) + [12],
     "mixed": fill(20, step=13) + store_range(idx(64), 5, val(7)) + mark(idx(70), 1) +
              op(ALLOC, ALLOC_ARR) + [0] + val(1) + [0] + op(RESERVE) + idx(3) + [0] +
              erase(idx(64)) + readers() + readers(ALLOC_ARR) + op(DEFRAG) + op(COMPACT) + readers(),
