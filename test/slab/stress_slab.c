@@ -6,9 +6,10 @@
  * Threads, for UXA_STRESS_SECONDS (default 5):
  *  - 2 workers allocate 576-byte objects, stamp them, and swap them into a
  *    shared array of slots with an atomic exchange; whatever they get back
- *    (usually another thread's object) is checked and freed: cross-thread
- *    frees, slab list transitions, thread-exit give-back (workers restart
- *    every few rounds);
+ *    (usually another thread's object) is checked and freed, half of them
+ *    after a grace period from the call_rcu thread (as XArray nodes, and
+ *    checked again there): cross-thread frees, slab list transitions,
+ *    thread-exit give-back (workers restart every few rounds);
  *  - 1 mobility user stores, drops and checks handles of a handle table
  *    (test/slab/handles.h) in a SLAB_POISON cache, old copies freed with
  *    call_rcu half of the time;
@@ -20,6 +21,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +39,11 @@
 
 struct obj {
 	unsigned long seed;
-	unsigned long words[OBJ_SIZE / sizeof(unsigned long) - 1];
+	unsigned long words[(OBJ_SIZE - sizeof(struct uxa_rcu_head)) / sizeof(unsigned long) - 1];
+	struct uxa_rcu_head rcu;	/* odd seeds are freed after a grace period */
 };
+
+_Static_assert(sizeof(struct obj) == OBJ_SIZE, "the XArray node's neighbourhood");
 
 static struct kmem_cache *obj_cache;
 static struct obj *slots[SLOTS];	/* atomic exchange */
@@ -71,7 +76,7 @@ static void obj_stamp(struct obj *o, unsigned long seed)
 		o->words[i] = seed * 0x9e3779b97f4a7c15UL + i;
 }
 
-static void obj_check_free(struct obj *o)
+static void obj_check(struct obj *o)
 {
 	for (size_t i = 0; i < sizeof(o->words) / sizeof(o->words[0]); i++) {
 		if (o->words[i] != o->seed * 0x9e3779b97f4a7c15UL + i) {
@@ -79,7 +84,25 @@ static void obj_check_free(struct obj *o)
 			break;
 		}
 	}
+}
+
+/* Like the XArray's nodes: checked again when the grace period is over
+ * (nobody else may have been handed the object meanwhile). */
+static void obj_rcu_free(struct uxa_rcu_head *head)
+{
+	struct obj *o = (struct obj *)(void *)((char *)head - offsetof(struct obj, rcu));
+
+	obj_check(o);
 	kmem_cache_free(obj_cache, o);
+}
+
+static void obj_check_free(struct obj *o)
+{
+	obj_check(o);
+	if (o->seed & 1)
+		uxa_call_rcu(&o->rcu, obj_rcu_free);
+	else
+		kmem_cache_free(obj_cache, o);
 }
 
 static void *worker(void *arg)
@@ -90,7 +113,7 @@ static void *worker(void *arg)
 	for (unsigned int round = 0; round < 2000 && !stopped(); round++) {
 		/* A burst of same-thread alloc/free. */
 		for (int i = 0; i < 64; i++) {
-			local[i] = kmem_cache_alloc(obj_cache, GFP_KERNEL);
+			local[i] = kmem_cache_alloc(obj_cache, GFP_KERNEL | (i & 1 ? __GFP_ZERO : 0));
 			if (!local[i]) {
 				fail("allocation failed");
 				return NULL;
@@ -241,6 +264,7 @@ int main(void)
 	for (int i = 0; i < SLOTS; i++)
 		if (slots[i])
 			obj_check_free(slots[i]);
+	uxa_rcu_barrier();
 	for (unsigned long h = 0; h < HANDLES; h++)
 		if (ht_check(ht, h) < 0)
 			fail("handle %lu corrupt at the end", h);
