@@ -953,8 +953,9 @@ UXA_API void xas_pause(struct xa_state *xas)
 			if (!xa_is_sibling(xa_entry(node, offset)))
 				break;
 		}
-		xas->xa_index &= ~0UL << node->shift;
-		xas->xa_index += (offset - xas->xa_offset) << node->shift;
+		/* From the slot: a walk may stand inside a multi-index entry. */
+		xas->xa_index &= ~XA_CHUNK_MASK << node->shift;
+		xas->xa_index += offset << node->shift;
 		if (xas->xa_index == 0)
 			xas->xa_node = XAS_BOUNDS;
 	} else {
