@@ -997,6 +997,8 @@ static void op_xas_for_each(struct xf_array *a, struct xf_input *in)
 	     entry = marked ? xas_next_marked(&xas, max, mark) : xas_next_entry(&xas, max)) {
 		struct xf_ment *e;
 
+		if (xf_trace)
+			fprintf(stderr, "  xas_for_each: %p at %lu\n", entry, xas.xa_index);
 		if (a->alloc1 && xas.xa_index == 0 && xa_is_zero(entry))
 			continue;
 		while (i < m->nr && marked && !(m->e[i].marks & (1U << mark)))

@@ -237,6 +237,9 @@ SEEDS = {
                                      op(FOR_EACH_MARKED) + [0],
     "crash-walk-wrap": store(idx(0), val(0)) + store(idx(1), val(1)) + store(huge(1), val(2)) +
                        op(XAS_WALK) + idx(0) + [5, 0x1c],
+    "crash-pause-inside-multi": store_order(idx(0), 5, val(1)) + store_order(idx(32), 5, val(2)) +
+                                store_order(idx(64), 5, val(3)) + store(idx(96), val(4)) +
+                                op(XAS_FOR_EACH) + idx(18) + [18, 0x80],
     "crash-reserved-head-overwrite": op(RESERVE) + idx(0) + [0] + store(idx(0), val(0)),
 }
 
