@@ -37,6 +37,8 @@ run() {		# run VARIANT DIR TIMEOUT_MULTIPLIER SUITES...
 	shift 3
 	local suites=()
 	for s in "$@"; do suites+=(--suite "$s"); done
+	# A soak (UXA_STRESS_SECONDS) outlasts any fixed timeout: 0 disables them.
+	[ -n "${UXA_STRESS_SECONDS:-}" ] && mult=0
 	echo "=== $variant: meson test ${*}"
 	if ! meson test -C "$dir" --print-errorlogs --num-processes 2 \
 		--timeout-multiplier "$mult" "${suites[@]}"; then
