@@ -27,10 +27,13 @@
  *
  * Why child processes: jemalloc and mimalloc replace malloc when linked or
  * preloaded, so one process cannot hold all three. The parent re-executes
- * itself once per allocator ("--child NAME"), with LD_PRELOAD set to the
- * peer's Debian library for jemalloc and mimalloc, so each peer runs as its
- * users run it, in a fresh process whose RSS belongs to that allocator
- * alone. The child writes its numbers as text lines on a pipe.
+ * itself per allocator and measurement ("--child NAME tput|frag"), with
+ * LD_PRELOAD set to the peer's Debian library for jemalloc and mimalloc, so
+ * each peer runs as its users run it, in a fresh process whose RSS belongs
+ * to that allocator alone. The child writes its numbers as text lines on a
+ * pipe. Throughput children run in rounds (3; 1 with --quick), allocators
+ * interleaved, and each figure is the best of its rounds: on a shared
+ * machine every allocator then sees the same background load.
  *
  * Goals (printed with PASS/MISS, never asserted): alloc+free at 576 B no
  * slower than glibc (1 thread, second thread alive); bytes held after
@@ -406,10 +409,10 @@ static void frag_run(enum alloc_id id, size_t n)
 	}
 }
 
-static int child_main(const char *name, bool quick)
+static int child_main(const char *name, const char *mode, bool quick)
 {
 	enum alloc_id id = NR_ALLOCS;
-	unsigned long pairs = quick ? 1UL << 21 : 1UL << 24;
+	unsigned long pairs = quick ? 1UL << 21 : 1UL << 23;
 
 	for (unsigned int i = 0; i < NR_ALLOCS; i++)
 		if (!strcmp(name, allocs[i].name))
@@ -424,12 +427,18 @@ static int child_main(const char *name, bool quick)
 		printf("missing\n");
 		return 0;
 	}
-	for (unsigned int z = 0; z < NR_SIZES; z++)
-		for (unsigned int t = 1; t <= 2; t++)
-			printf("tput %u %u %.3f\n", sizes[z], t,
-			       tput_run(id, sizes[z], t, pairs / (sizes[z] >= 4096 ? 4 : 1)));
-	fflush(stdout);
-	frag_run(id, quick ? 200000 : 2000000);
+	if (!strcmp(mode, "tput")) {
+		for (unsigned int z = 0; z < NR_SIZES; z++)
+			for (unsigned int t = 1; t <= 2; t++)
+				printf("tput %u %u %.3f\n", sizes[z], t,
+				       tput_run(id, sizes[z], t,
+						pairs / (sizes[z] >= 4096 ? 4 : 1)));
+	} else if (!strcmp(mode, "frag")) {
+		frag_run(id, quick ? 200000 : 2000000);
+	} else {
+		fprintf(stderr, "slab_bench: unknown child mode '%s'\n", mode);
+		return 2;
+	}
 	return 0;
 }
 
@@ -442,7 +451,8 @@ struct frag_row {
 };
 
 struct child_result {
-	bool ran;
+	bool ran;			/* produced numbers, never failed */
+	bool failed;			/* missing peer or a failed child: skip it */
 	double tput[NR_SIZES][2];
 	size_t full, full_rss;
 	struct frag_row frag[2];	/* [0]: as released; [1]: after defrag (uxa) */
@@ -459,9 +469,12 @@ static void parse_line(struct child_result *r, const char *line)
 	struct frag_row f;
 
 	if (sscanf(line, "tput %u %u %lf", &size, &threads, &ns) == 3) {
-		for (unsigned int z = 0; z < NR_SIZES; z++)
-			if (sizes[z] == size && threads >= 1 && threads <= 2)
-				r->tput[z][threads - 1] = ns;
+		for (unsigned int z = 0; z < NR_SIZES && threads >= 1 && threads <= 2; z++) {
+			double *best = &r->tput[z][threads - 1];
+
+			if (sizes[z] == size && (isnan(*best) || ns < *best))
+				*best = ns;
+		}
 	} else if (sscanf(line, "frag %15s %zu %zu %zu %zu %zu", label, &f.live, &f.held,
 			  &f.own, &f.rss_before, &f.rss_after) == 6) {
 		f.valid = true;
@@ -476,25 +489,36 @@ static void parse_line(struct child_result *r, const char *line)
 	}
 }
 
-/* Run "SELF --child NAME [--quick]" with the peer preloaded; parse its output. */
-static void run_child(enum alloc_id id, bool quick, struct child_result *r)
+static void child_result_init(struct child_result *r)
 {
-	const char *argv[] = { "/proc/self/exe", "--child", allocs[id].name,
+	memset(r, 0, sizeof(*r));
+	for (unsigned int z = 0; z < NR_SIZES; z++)
+		r->tput[z][0] = r->tput[z][1] = NAN;
+}
+
+/*
+ * Run "SELF --child NAME MODE [--quick]" with the peer preloaded and fold
+ * its output into @r (throughput: the best so far). A child that fails or
+ * whose peer is missing leaves @r->ran false.
+ */
+static void run_child(enum alloc_id id, const char *mode, bool quick, struct child_result *r)
+{
+	const char *argv[] = { "/proc/self/exe", "--child", allocs[id].name, mode,
 			       quick ? "--quick" : NULL, NULL };
 	int fd[2], status;
 	char line[256];
 	pid_t pid;
 	FILE *in;
 
-	memset(r, 0, sizeof(*r));
-	for (unsigned int z = 0; z < NR_SIZES; z++)
-		r->tput[z][0] = r->tput[z][1] = NAN;
+	if (r->failed)
+		return;
 	if (allocs[id].preload && access(allocs[id].preload, R_OK)) {
 		fprintf(stderr, "slab_bench: %s not found (%s): skipped\n", allocs[id].name,
 			allocs[id].preload);
+		r->failed = true;
 		return;
 	}
-	fprintf(stderr, "slab_bench: %s ...\n", allocs[id].name);
+	fprintf(stderr, "slab_bench: %s %s ...\n", allocs[id].name, mode);
 	fflush(NULL);
 	if (pipe(fd) || (pid = fork()) < 0) {
 		perror("slab_bench: fork");
@@ -525,6 +549,7 @@ static void run_child(enum alloc_id id, bool quick, struct child_result *r)
 		if (!strncmp(line, "missing", 7)) {
 			fprintf(stderr, "slab_bench: %s did not replace malloc: skipped\n",
 				allocs[id].name);
+			r->failed = true;
 			break;
 		}
 		r->ran = true;
@@ -535,8 +560,10 @@ static void run_child(enum alloc_id id, bool quick, struct child_result *r)
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
 		fprintf(stderr, "slab_bench: the %s child failed (status %d)\n", allocs[id].name,
 			status);
-		r->ran = false;
+		r->failed = true;
 	}
+	if (r->failed)
+		r->ran = false;
 }
 
 /* A number with one decimal, or a ratio ("1.23x"), or "n/a" for NaN. */
@@ -553,7 +580,7 @@ static void cell_num(struct bench_table *t, double v, bool ratio)
 static void print_tput(const struct child_result *res)
 {
 	struct bench_table *t = bench_table_new(
-		"alloc+free throughput: ns per pair per thread (ratio = uxa / peer, < 1 means uxa is faster)",
+		"alloc+free throughput: ns per pair per thread, best of the rounds (ratio = uxa / peer, < 1 means uxa is faster)",
 		"size, threads", "uxa", "glibc", "jemalloc", "mimalloc",
 		"uxa/glibc", "uxa/jemalloc", "uxa/mimalloc", (const char *)NULL);
 
@@ -655,10 +682,10 @@ int main(int argc, char **argv)
 	struct bench_opts opts;
 	int i = bench_parse_args(argc, argv, &opts, usage, true);
 
-	if (i < argc && !strcmp(argv[i], "--child") && i + 1 < argc) {
-		bool quick = opts.quick || (i + 2 < argc && !strcmp(argv[i + 2], "--quick"));
+	if (i < argc && !strcmp(argv[i], "--child") && i + 2 < argc) {
+		bool quick = opts.quick || (i + 3 < argc && !strcmp(argv[i + 3], "--quick"));
 
-		return child_main(argv[i + 1], quick);
+		return child_main(argv[i + 1], argv[i + 2], quick);
 	}
 	if (i < argc) {
 		fprintf(stderr, "slab_bench: unknown argument '%s'\n%s", argv[i], usage);
@@ -669,7 +696,12 @@ int main(int argc, char **argv)
 	       " (each in its own process; peers via LD_PRELOAD)\n", opts.quick ? " --quick" : "");
 	bench_print_load(stdout, "at start");
 	for (unsigned int a = 0; a < NR_ALLOCS; a++)
-		run_child(a, opts.quick, &res[a]);
+		child_result_init(&res[a]);
+	for (unsigned int round = 0; round < (opts.quick ? 1u : 3u); round++)
+		for (unsigned int a = 0; a < NR_ALLOCS; a++)
+			run_child(a, "tput", opts.quick, &res[a]);
+	for (unsigned int a = 0; a < NR_ALLOCS; a++)
+		run_child(a, "frag", opts.quick, &res[a]);
 	print_tput(res);
 	print_frag(res, opts.quick ? 200000 : 2000000);
 	record_goals(res);
