@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <uxa/page.h>
 #include <uxa/rcu.h>
@@ -359,6 +360,70 @@ Test(slab_compaction, page_compaction_vacates_mobile_slabs, .timeout = 60)
 	uxa_free_pages(big, 4);
 	cr_assert_eq(uxa_page_compact(5, NULL), 0);
 	check_all(ht, kept);
+	cr_assert_eq(ht_destroy(ht), 0);
+}
+
+/*
+ * A new slab of cache B needs an order-3 block; the page allocator compacts
+ * and the vacate hook moves objects of cache A on the same thread, inside
+ * B's slow path. A's index is beyond the thread's table, so the nested
+ * allocation moves the table under B's slow path.
+ */
+struct nested {
+	struct kmem_cache *b;
+	void *obj;
+};
+
+static void *alloc_that_compacts(void *arg)
+{
+	struct nested *n = arg;
+
+	n->obj = kmem_cache_alloc(n->b, GFP_KERNEL);
+	if (n->obj)
+		memset(n->obj, 0x3c, 2048);
+	kmem_cache_free(n->b, kmem_cache_alloc(n->b, 0));
+	return NULL;
+}
+
+Test(slab_compaction, nested_allocation_inside_a_slow_path, .timeout = 60)
+{
+	struct kmem_cache *dummies[12];
+	struct nested n;
+	struct htable *ht;
+	struct kmem_cache_stats st;
+	unsigned long count = 0, kept = 0;
+	pthread_t t;
+
+	cr_assert_eq(uxa_page_set_limit(UXA_PAGE_SIZE << UXA_MAX_ORDER), 0);
+	n.b = kmem_cache_create("needs-order-3", 2048, 0, 0, NULL);
+	cr_assert_eq(stats_of(n.b).order, 3);
+	for (int i = 0; i < 12; i++)
+		dummies[i] = kmem_cache_create("dummy", 8, 0, 0, NULL);
+	ht = ht_create("movable", 200, 0, 1UL << 16);
+	cr_assert_eq(stats_of(ht->cache).order, 0);
+	while (count < ht->nr && ht_put(ht, count, count))
+		count++;
+	st = stats_of(ht->cache);
+	for (unsigned long h = 0; h < count; h++) {
+		if ((h / st.objects_per_slab) % 2 == 0 && h % st.objects_per_slab == 0)
+			kept++;
+		else
+			ht_drop(ht, h);
+	}
+	kmem_cache_shrink(ht->cache);
+
+	cr_assert_eq(pthread_create(&t, NULL, alloc_that_compacts, &n), 0);
+	pthread_join(t, NULL);
+	cr_assert_not_null(n.obj, "compaction must make room for B's slab");
+	cr_assert_gt(stats_of(ht->cache).defrag_slabs_vacated, 0);
+	cr_assert_eq(stats_of(n.b).objects_in_use, 1);
+	cr_assert_eq(stats_of(ht->cache).objects_in_use, kept);
+	cr_assert_eq(stats_of(ht->cache).slabs_isolated, 0);
+	check_all(ht, kept);
+	kmem_cache_free(n.b, n.obj);
+	cr_assert_eq(kmem_cache_destroy(n.b), 0);
+	for (int i = 0; i < 12; i++)
+		cr_assert_eq(kmem_cache_destroy(dummies[i]), 0);
 	cr_assert_eq(ht_destroy(ht), 0);
 }
 
