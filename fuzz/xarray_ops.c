@@ -36,7 +36,15 @@
  *    go to 1, and a zero entry at index 0 is not a model entry;
  *  - under injected allocation failure (kmem_cache_fail_after(), armed for
  *    exactly one operation) a writer may return -ENOMEM and must then
- *    leave the array as it was.
+ *    leave the array as it was. The injection is one-shot, so the normal
+ *    API's own xas_nomem() retry absorbs it: -ENOMEM reaches only advanced
+ *    callers that give up, and xas_split_alloc();
+ *  - xas_next()/xas_prev() on a multi-index entry step from its canonical
+ *    slot (the kernel's behaviour), so walks restart at the next index
+ *    there; after wrapping (ULONG_MAX <-> 0) NULL is accepted once.
+ *
+ * XF_TRACE=1 in the environment logs each operation and, on a failure,
+ * dumps every model and tree (xa_dump()).
  */
 #include <stdarg.h>
 #include <stdint.h>
