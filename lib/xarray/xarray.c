@@ -373,11 +373,20 @@ static void xas_shrink(struct xa_state *xas)
 		if (!xa_is_node(entry))
 			xa_publish_slot(node, 0, XA_RETRY_ENTRY);
 		xas_update(xas, node);
+		/*
+		 * Unlink completely before retiring: in userspace the grace
+		 * period can end while we still hold xa_lock, so a reader that
+		 * starts after call_rcu must not find the old top through the
+		 * new top's parent pointer (the kernel may order these the
+		 * other way round only because its spinlock holds off the
+		 * grace period).
+		 */
+		if (xa_is_node(entry))
+			xa_publish_parent(xa_to_node(entry), NULL);
 		xa_node_free(node);
 		if (!xa_is_node(entry))
 			break;
 		node = xa_to_node(entry);
-		xa_publish_parent(node, NULL);
 	}
 }
 
@@ -396,15 +405,17 @@ static void xas_delete_node(struct xa_state *xas)
 		parent = xa_parent_locked(node);
 		xas->xa_node = parent;
 		xas->xa_offset = node->offset;
-		xa_node_free(node);
 
+		/* Unlink, then retire (see xas_shrink()). */
 		if (!parent) {
 			xa_publish_head(xas->xa, NULL);
+			xa_node_free(node);
 			xas->xa_node = XAS_BOUNDS;
 			return;
 		}
 
 		xa_publish_slot(parent, xas->xa_offset, NULL);
+		xa_node_free(node);
 		parent->count--;
 		UXA_ASSERT(parent->count <= XA_CHUNK_SIZE);
 		node = parent;
