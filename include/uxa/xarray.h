@@ -1329,6 +1329,8 @@ UXA_API void __xa_unlock(struct xarray *xa);
  * @nodes_moved: nodes copied to a new node and republished.
  * @nodes_already_free: nodes found retired (awaiting RCU): nothing to move.
  * @nodes_failed: nodes left in place because no copy could be allocated.
+ * @arrays_busy: times the migrator left nodes in place because their
+ *     array's lock stayed taken (it only trylocks; see doc/design.md).
  * @slabs_refused: slabs can_free() refused (a preallocated node in them).
  * @slabs_reclaimed: slabs whose nodes reclaim() processed.
  * @lock_holds: array lock acquisitions by the migrator (each moves every
@@ -1339,6 +1341,7 @@ struct xa_migration_stats {
 	unsigned long nodes_moved;
 	unsigned long nodes_already_free;
 	unsigned long nodes_failed;
+	unsigned long arrays_busy;
 	unsigned long slabs_refused;
 	unsigned long slabs_reclaimed;
 	unsigned long lock_holds;

@@ -26,7 +26,7 @@
 
 /* Set by xa_node_free() (xa_lock held): this thread retired a node since
  * it last settled. Read and cleared by the same thread only. */
-extern __thread bool xa_retired_nodes SYNC_HIDDEN;
+extern __thread __attribute__((tls_model("initial-exec"))) bool xa_retired_nodes SYNC_HIDDEN;
 
 /* Register the node migrator with the node cache (at its creation). */
 SYNC_HIDDEN int xa_node_mobility_setup(struct kmem_cache *cache);

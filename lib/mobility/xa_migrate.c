@@ -30,9 +30,12 @@
  *  - Writers hold A's lock, so they see either V (before) or the copy
  *    (after), never a half-moved node; they never keep node pointers across
  *    a lock drop.
- *  - The array's own memory: see the window protocol in mobility.h. Inside
- *    a window the migrator only ever trylocks, so a writer waiting for the
- *    window to close can never be waiting on the migrator.
+ *  - The array's own memory: see the window protocol in mobility.h. One
+ *    window per array and batch of copies, opened after the copies are
+ *    allocated. Inside it the migrator only ever trylocks, a bounded number
+ *    of times, so a writer waiting for the window to close is never waiting
+ *    on the migrator, and a lock holder that waits for the migrator (on the
+ *    compaction mutex, say) only costs the nodes of that array their move.
  *  - One migrator at a time: the slab serialises a cache's defragmentation
  *    and compaction with the cache's mobility mutex.
  */
@@ -44,7 +47,7 @@
 #include "mobility/mobility.h"
 #include "xarray/xa_internal.h"
 
-__thread bool xa_retired_nodes;
+__thread __attribute__((tls_model("initial-exec"))) bool xa_retired_nodes;
 
 /*
  * Odd while the migrator may hold a pointer to an array it has not
@@ -58,8 +61,11 @@ static struct xa_migration_stats xa_mig_stats;
 
 /* Copies are allocated this many at a time before taking an array's lock. */
 #define XA_MIGRATE_BATCH	64u
-/* Trylock attempts before the migrator closes its window and yields. */
+/* Trylock attempts before the migrator closes its window and yields... */
 #define XA_MIGRATE_SPINS	64u
+/* ...and window cycles before it leaves the node where it is: the lock may
+ * be held by a thread that waits for us (say, on the compaction mutex). */
+#define XA_MIGRATE_CYCLES	16u
 
 static unsigned long long xa_now_ns(void)
 {
@@ -182,12 +188,14 @@ static void xa_migrate_one(struct xarray *xa, struct xa_node *victim, struct xa_
 /*
  * Lock the array @node belongs to, inside the open window. Only trylock:
  * a writer that retired nodes may be waiting for our window while holding
- * another array's lock. Return: the locked array, or NULL if the node has
- * left its tree (nothing to move).
+ * another array's lock, and the holder may be waiting for something we
+ * hold (compaction from inside its allocation). Return: the locked array,
+ * or NULL if the node has left its tree or its array stayed busy.
  */
 static struct xarray *xa_lock_node_array(struct xa_node *node)
 {
-	for (unsigned int attempt = 1;; attempt++) {
+	for (unsigned int attempt = 1; attempt <= XA_MIGRATE_SPINS * XA_MIGRATE_CYCLES;
+	     attempt++) {
 		/* Pairs with the release in xa_node_set_array(). */
 		struct xarray *xa = sync_load_acquire(&node->array);
 
@@ -209,6 +217,8 @@ static struct xarray *xa_lock_node_array(struct xa_node *node)
 			ck_pr_stall();
 		}
 	}
+	xa_stat_add(&xa_mig_stats.arrays_busy, 1);
+	return NULL;
 }
 
 /* Our own retired victims need no settling (we hold the window):
@@ -259,35 +269,40 @@ static unsigned int xa_alloc_copies(struct kmem_cache *s, struct xa_node **copie
 	return n;
 }
 
-/* Is @node still to be moved, and in @xa? Lockless peek (re-checked under lock). */
+/* Is @node still to be moved, and in @xa? A lockless peek, re-checked under
+ * the lock. Pairs with the release in xa_node_set_array(). */
 static bool xa_node_in(const struct xa_node *node, const struct xarray *xa)
 {
 	return sync_load_acquire(&((struct xa_node *)node)->array) == xa;
 }
 
 /*
- * Move every node among @objects[@first..@nr) that belongs to the array of
- * objects[@first], under one hold of that array's lock. @done marks what is
- * finished. Return: nodes moved.
+ * Move every node among @objects[@first..@nr) that belongs to @peek, the
+ * array objects[@first] was seen in, under one hold of that array's lock.
+ * The copies are allocated before the window opens (settling writers never
+ * wait for an allocation). @done marks what is finished. Return: nodes moved.
  */
 static unsigned int xa_migrate_array_batch(struct kmem_cache *s, void **objects,
-					   unsigned int first, unsigned int nr, bool *done)
+					   unsigned int first, unsigned int nr, bool *done,
+					   const struct xarray *peek)
 {
 	struct xa_node *copies[XA_MIGRATE_BATCH];
-	struct xarray *peek = sync_load_acquire(&((struct xa_node *)objects[first])->array);
 	struct xarray *xa;
 	unsigned int want = 0, have, used = 0, moved = 0;
 
+	/* @peek is only compared here, never dereferenced: no window yet. */
 	for (unsigned int i = first; i < nr && want < XA_MIGRATE_BATCH; i++)
 		if (!done[i] && xa_node_in(objects[i], peek))
 			want++;
 	have = xa_alloc_copies(s, copies, want);
+	if (have < want)
+		xa_stat_add(&xa_mig_stats.nodes_failed, want - have);
 	if (!have) {
-		xa_stat_add(&xa_mig_stats.nodes_failed, 1);
 		done[first] = true;
 		return 0;
 	}
 
+	migration_window_open();
 	xa = xa_lock_node_array(objects[first]);
 	if (xa) {
 		xa_stat_add(&xa_mig_stats.lock_holds, 1);
@@ -302,7 +317,8 @@ static unsigned int xa_migrate_array_batch(struct kmem_cache *s, void **objects,
 		}
 		xa_unlock_migrated(xa);
 	}
-	done[first] = true;	/* moved, retired meanwhile, or out of copies */
+	migration_window_close();
+	done[first] = true;	/* moved, retired meanwhile, busy or out of copies */
 	for (unsigned int i = used; i < have; i++)
 		kmem_cache_free(s, copies[i]);	/* never published */
 	return moved;
@@ -329,7 +345,6 @@ static void xa_node_reclaim(struct kmem_cache *s, void **objects, unsigned int n
 			nr, sizeof(done) / sizeof(done[0]));
 	memset(done, 0, nr * sizeof(done[0]));
 
-	migration_window_open();
 	for (unsigned int i = 0; i < nr; i++) {
 		struct xa_node *node = objects[i];
 		struct xarray *xa;
@@ -345,9 +360,8 @@ static void xa_node_reclaim(struct kmem_cache *s, void **objects, unsigned int n
 		}
 		/* Later nodes of this array beyond one batch of copies start
 		 * their own batch when the loop reaches them. */
-		moved += xa_migrate_array_batch(s, objects, i, nr, done);
+		moved += xa_migrate_array_batch(s, objects, i, nr, done, xa);
 	}
-	migration_window_close();
 	xa_retired_nodes = caller_retired;
 
 	xa_stat_add(&xa_mig_stats.nodes_moved, moved);
@@ -374,6 +388,7 @@ UXA_API void xa_migration_get_stats(struct xa_migration_stats *st)
 	st->nodes_moved = sync_load_relaxed(&xa_mig_stats.nodes_moved);
 	st->nodes_already_free = sync_load_relaxed(&xa_mig_stats.nodes_already_free);
 	st->nodes_failed = sync_load_relaxed(&xa_mig_stats.nodes_failed);
+	st->arrays_busy = sync_load_relaxed(&xa_mig_stats.arrays_busy);
 	st->slabs_refused = sync_load_relaxed(&xa_mig_stats.slabs_refused);
 	st->slabs_reclaimed = sync_load_relaxed(&xa_mig_stats.slabs_reclaimed);
 	st->lock_holds = sync_load_relaxed(&xa_mig_stats.lock_holds);
