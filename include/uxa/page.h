@@ -182,7 +182,11 @@ UXA_API size_t uxa_page_release_free(void);
  * Return: 0 when a free block of @order exists (already, or made now);
  * -EINVAL if @order is out of range; -ENOMEM if no block could be cleared
  * (no candidate of movable pages, or no mobility registered); -EAGAIN if
- * candidates existed but none could be emptied, or when called recursively.
+ * candidates existed but none could be emptied, or when called recursively;
+ * -EDEADLK (with a message) inside an RCU read-side section or an RCU
+ * callback, where waiting for a grace period would wait for the caller.
+ * Allocations (uxa_alloc_pages() with __GFP_DIRECT_RECLAIM) from such a
+ * context simply do not compact.
  */
 UXA_API int uxa_page_compact(unsigned int order, struct uxa_compact_stats *st);
 

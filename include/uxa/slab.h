@@ -276,7 +276,8 @@ UXA_API int kmem_cache_setup_mobility(struct kmem_cache *s, kmem_can_free_t can_
  * Return: pages given back to the page allocator (for SLAB_TYPESAFE_BY_RCU
  * caches, queued for release after a grace period), -EINVAL if the cache
  * is not mobile or the percentage is out of range, -ENOMEM if the list of
- * candidates could not be allocated.
+ * candidates could not be allocated, -EDEADLK (with a message) when called
+ * inside an RCU read-side section or an RCU callback.
  */
 UXA_API long kmem_cache_defrag(struct kmem_cache *s, int max_occupancy_percent);
 

@@ -41,6 +41,17 @@
  *     An xa_state never survives a lock drop with its node pointer: call
  *     xas_pause() (iteration) or xas_reset() before unlocking.
  *
+ * GFP AND MOVING NODES
+ *
+ *  A gfp that may block (GFP_KERNEL) may compact memory: it moves nodes of
+ *  any array, taking their locks (by trylock) and waiting for an RCU grace
+ *  period. So, as in the kernel, pass GFP_KERNEL only holding no other
+ *  array's xa_lock and outside RCU read-side sections (there compaction is
+ *  skipped, never deadlocked: the allocation just does not compact). Nodes
+ *  move under live readers and writers (xa_defrag_nodes(), page
+ *  compaction): readers inside a moved node finish on the old copy, which
+ *  is freed after a grace period; writers only ever see a whole tree.
+ *
  * ENTRY ENCODING (the two low bits of each slot, as in the kernel)
  *
  *	00  a pointer (4-byte aligned), NULL = empty
@@ -1274,7 +1285,11 @@ struct xa_list_head {
  *     or XA_RCU_FREE (unlinked, awaiting a grace period).
  * @private_list: for users tracking nodes from their xas_set_update()
  *     callback (empty, i.e. self-linked, when the node is created; must be
- *     empty again when the node is freed).
+ *     empty again when the node is freed). When a node migrates, its copy
+ *     takes its place in the list under xa_lock, so a private list must be
+ *     one array's and changed only under that array's xa_lock (a list
+ *     shared by several arrays under a lock of the user's would race with
+ *     migration).
  * @rcu_head: used to free the node after a grace period.
  * @slots: the entries, RCU-published.
  * @marks: one bit per slot per mark.
@@ -1300,9 +1315,12 @@ struct xa_node {
 /**
  * xa_node_cache() - the slab cache every XArray node comes from.
  *
- * Named "xa_node", object size sizeof(struct xa_node); created on first use.
- * Exposed so that others can inspect it (kmem_cache_get_stats()) and make
- * it mobile (kmem_cache_setup_mobility()).
+ * Named "xa_node", object size sizeof(struct xa_node); created on first use
+ * and made mobile at once (nodes migrate; see xa_defrag_nodes()). Exposed so
+ * that others can read its statistics (kmem_cache_get_stats()), defragment
+ * it (kmem_cache_defrag()) or watch it (kmem_cache_slabinfo()). Never
+ * allocate from it or free into it yourself: the migrator reads every
+ * object of the cache as a node.
  *
  * Context: Any thread; the first call may allocate.
  * Return: the cache (aborts if it cannot be created).
@@ -1694,6 +1712,11 @@ static inline void xas_set_order(struct xa_state *xas, unsigned long index, unsi
  * xas_set_update() - set up the update callback for a node.
  * @xas: XArray operation state.
  * @update: function to call when updating a node (receives the node).
+ *
+ * The callback runs under xa_lock. Users who keep nodes on
+ * xa_node::private_list from it must keep that list per array and change it
+ * only under that array's xa_lock: node migration moves list membership to
+ * the node's copy under the same lock (see struct xa_node).
  *
  * Context: Any context.
  */

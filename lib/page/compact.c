@@ -110,7 +110,8 @@ void page_register_vacate(page_vacate_fn fn)
 bool compact_allowed(void)
 {
 	/* Pairs with the release in page_register_vacate(). */
-	return !compacting && sync_load_acquire(&vacate_fn);
+	return !compacting && sync_may_wait_for_grace_period() &&
+	       sync_load_acquire(&vacate_fn);
 }
 
 static unsigned long long now_ns(void)
@@ -441,6 +442,10 @@ UXA_API int uxa_page_compact(unsigned int order, struct uxa_compact_stats *st)
 		ret = -EINVAL;
 	} else if (compacting) {
 		ret = -EAGAIN;
+	} else if (!sync_may_wait_for_grace_period()) {
+		uxa_report("uxa_page_compact(%u): called inside an RCU read-side section or "
+			   "callback (it waits for a grace period); -EDEADLK", order);
+		ret = -EDEADLK;
 	} else {
 		compact_run(&run);
 		ret = run.st.success ? 0 : run.nr_candidates ? -EAGAIN : -ENOMEM;

@@ -296,6 +296,11 @@ UXA_API long kmem_cache_defrag(struct kmem_cache *s, int max_occupancy_percent)
 
 	if (!s || max_occupancy_percent < 0 || max_occupancy_percent > 100)
 		return -EINVAL;
+	if (!sync_may_wait_for_grace_period()) {
+		uxa_report("kmem_cache_defrag(%s): called inside an RCU read-side section or "
+			   "callback (it waits for a grace period); -EDEADLK", s->name);
+		return -EDEADLK;
+	}
 
 	struct slab_list *lists[] = { &s->empty, &s->partial, &s->full };
 

@@ -16,6 +16,7 @@
 /* True once this thread is registered with urcu-memb (by us, or by liburcu
  * itself for its call_rcu worker threads). */
 __thread bool sync_rcu_registered;
+__thread bool sync_in_rcu_callback;
 
 #if UXA_TSAN
 /* In the TSan runtime, not declared by clang 14's tsan_interface.h. */
@@ -92,7 +93,9 @@ static void sync_rcu_trampoline(struct rcu_head *urcu_head)
 	/* Pairs with the release in sync_call_rcu() on this head. */
 	__tsan_acquire(head);
 #endif
+	sync_in_rcu_callback = true;
 	head->func(head);
+	sync_in_rcu_callback = false;
 #if UXA_TSAN
 	/* Pairs with the acquire in sync_rcu_barrier(). */
 	__tsan_release(&sync_tsan_cb_token);

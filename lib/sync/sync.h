@@ -140,6 +140,20 @@ static inline bool sync_rcu_read_held(void)
 	return sync_rcu_registered && urcu_memb_read_ongoing();
 }
 
+/* True while this thread runs an RCU callback (liburcu's call_rcu thread). */
+extern __thread bool sync_in_rcu_callback SYNC_HIDDEN;
+
+/*
+ * May this thread wait for a grace period (synchronize_rcu, rcu_barrier)?
+ * Not inside a read-side section (it would wait for itself), not inside an
+ * RCU callback (rcu_barrier would wait for the callback running it).
+ * Blocking slow paths (compaction, defragmentation) check it and refuse.
+ */
+static inline bool sync_may_wait_for_grace_period(void)
+{
+	return !sync_rcu_read_held() && !sync_in_rcu_callback;
+}
+
 SYNC_HIDDEN void sync_synchronize_rcu(void);
 SYNC_HIDDEN void sync_call_rcu(struct uxa_rcu_head *head,
 			       void (*func)(struct uxa_rcu_head *head));

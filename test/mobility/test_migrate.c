@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <uxa/page.h>
+
 #include "../xarray/xa_test.h"
 
 /* Enough entries for many slabs of nodes whatever XA_CHUNK_SHIFT is. */
@@ -321,4 +323,13 @@ Test(migrate, bad_percentages_are_rejected)
 	cr_assert_eq(xa_defrag_nodes(-1), -EINVAL);
 	cr_assert_eq(xa_defrag_nodes(101), -EINVAL);
 	cr_assert_geq(xa_defrag_nodes(0), 0);
+}
+
+Test(migrate, no_defrag_or_compaction_inside_rcu_read_side)
+{
+	uxa_rcu_read_lock();
+	cr_assert_eq(xa_defrag_nodes(50), -EDEADLK);
+	cr_assert_eq(uxa_page_compact(3, NULL), -EDEADLK);
+	uxa_rcu_read_unlock();
+	cr_assert_geq(xa_defrag_nodes(50), 0);
 }

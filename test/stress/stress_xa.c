@@ -280,16 +280,53 @@ static void writer_ids(unsigned long *rnd)
 	}
 }
 
+/*
+ * The advanced API's allocation protocol, stretched: a node preallocated by
+ * xas_nomem() (node->array == NULL) is held outside any lock while the
+ * writer goes on allocating (so its slab stops being the writer's active
+ * one and becomes a defrag candidate), then used. The migrator must refuse
+ * that slab and leave the node alone.
+ */
+static void writer_preallocate(struct xa_state *xas, unsigned long *rnd)
+{
+	unsigned long index = NR_STABLE + 64 + next_random(rnd) % 4096;
+
+	xas_set(xas, index);
+	xas_set_err(xas, -ENOMEM);
+	xas_nomem(xas, GFP_STRESS);
+}
+
+static void writer_use_preallocated(struct xa_state *xas)
+{
+	unsigned long index = xas->xa_index;
+
+	do {
+		xas_lock(xas);
+		xas_store(xas, single_value(index));
+		xas_unlock(xas);
+	} while (xas_nomem(xas, GFP_STRESS));
+	CHECK(!xas_error(xas) || xas_error(xas) == -ENOMEM, "xas_store %lu: %d", index,
+	      xas_error(xas));
+}
+
 static void *writer(void *arg)
 {
-	unsigned long rnd = 0x2545f4914f6cdd1dUL;
+	unsigned long rnd = 0x2545f4914f6cdd1dUL, rounds = 0;
+	XA_STATE(pending, &main_array, 0);
 
 	(void)arg;
 	while (!stopping()) {
+		if (rounds % 64 == 0)
+			writer_preallocate(&pending, &rnd);
 		writer_single(&rnd);
 		writer_range(&rnd);
 		writer_ids(&rnd);
+		if (rounds % 64 == 63)
+			writer_use_preallocated(&pending);
+		rounds++;
 	}
+	if (rounds % 64)
+		writer_use_preallocated(&pending);
 	return NULL;
 }
 
