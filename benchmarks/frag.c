@@ -782,22 +782,24 @@ static void uxa_give_back(void)
 	uxa_page_release_free();
 }
 
-/* Emit "<key> moved already_free failed refused reclaimed lock_holds secs wall pages". */
+/* Emit "<key> moved already_free failed refused reclaimed lock_holds secs wall pages busy". */
 static void emit_migration(const char *key, const struct xa_migration_stats *m0,
 			   const struct xa_migration_stats *m1, double wall, long pages)
 {
-	emit("%s %lu %lu %lu %lu %lu %lu %.9f %.9f %ld", key, m1->nodes_moved - m0->nodes_moved,
-	     m1->nodes_already_free - m0->nodes_already_free, m1->nodes_failed - m0->nodes_failed,
-	     m1->slabs_refused - m0->slabs_refused, m1->slabs_reclaimed - m0->slabs_reclaimed,
-	     m1->lock_holds - m0->lock_holds, (double)(m1->ns - m0->ns) / 1e9, wall, pages);
+	emit("%s %lu %lu %lu %lu %lu %lu %.9f %.9f %ld %lu", key,
+	     m1->nodes_moved - m0->nodes_moved, m1->nodes_already_free - m0->nodes_already_free,
+	     m1->nodes_failed - m0->nodes_failed, m1->slabs_refused - m0->slabs_refused,
+	     m1->slabs_reclaimed - m0->slabs_reclaimed, m1->lock_holds - m0->lock_holds,
+	     (double)(m1->ns - m0->ns) / 1e9, wall, pages, m1->arrays_busy - m0->arrays_busy);
 }
 
 /*
  * Defragment the node cache: xa_defrag_nodes(@pct) again while the last
- * pass left nodes in place for want of a copy and still freed pages (a
- * pass isolates every candidate slab first, so its copies need free pages
- * elsewhere; under a tight limit the first pass may run out, and the
- * pages it frees let the next one finish). At most FRAG_DEFRAG_PASSES.
+ * pass left nodes in place (no copy, or their array's lock stayed busy)
+ * and still freed pages. A pass isolates every candidate slab first, so
+ * its copies need free pages elsewhere; under a tight limit the first pass
+ * may run out, and the pages it frees let the next one finish. At most
+ * FRAG_DEFRAG_PASSES.
  * Emits "migration.<n>" per pass and "migration" for the total.
  */
 #define FRAG_DEFRAG_PASSES	4
@@ -827,7 +829,8 @@ static void defrag_passes(int pct)
 		emit_migration(key, &m0, &m1, wall, pages);
 		total_wall += wall;
 		total_pages += pages > 0 ? pages : 0;
-		if (pages <= 0 || m1.nodes_failed == m0.nodes_failed)
+		if (pages <= 0 || (m1.nodes_failed == m0.nodes_failed &&
+				   m1.arrays_busy == m0.arrays_busy))
 			break;
 	}
 	progress_clear();
@@ -1446,10 +1449,11 @@ static void print_migration(int pct)
 
 	printf("\nNode migration, xa_defrag_nodes(%d), %.0f pass(es) (xa_migration_get_stats() "
 	       "deltas):\n", pct, cval(u, "passes", 0));
-	printf("  nodes moved %.0f, already free %.0f, failed %.0f; slabs reclaimed %.0f, "
-	       "refused %.0f; array lock holds %.0f; pages freed %.0f\n",
-	       moved, cval(u, "migration", 1), cval(u, "migration", 2), cval(u, "migration", 4),
-	       cval(u, "migration", 3), cval(u, "migration", 5), cval(u, "migration", 8));
+	printf("  nodes moved %.0f, already free %.0f, failed (no copy) %.0f, array busy %.0f; "
+	       "slabs reclaimed %.0f, refused %.0f; array lock holds %.0f; pages freed %.0f\n",
+	       moved, cval(u, "migration", 1), cval(u, "migration", 2), cval(u, "migration", 9),
+	       cval(u, "migration", 4), cval(u, "migration", 3), cval(u, "migration", 5),
+	       cval(u, "migration", 8));
 	printf("  time moving %.3f ms (%.0f ns/node, %.2f M nodes/s); wall time of the calls "
 	       "%.3f ms (%.2f M nodes/s, including isolation, RCU barrier, slab release)\n",
 	       ns / 1e6, ns / moved, migration_rate() / 1e6, wall * 1e3, moved / wall / 1e6);
@@ -1459,9 +1463,10 @@ static void print_migration(int pct)
 		snprintf(key, sizeof(key), "migration.%d", pass);
 		if (!child_get(u, key))
 			break;
-		printf("  pass %d: moved %.0f, failed (no copy) %.0f, slabs reclaimed %.0f, "
-		       "pages freed %.0f, %.3f ms\n", pass, cval(u, key, 0), cval(u, key, 2),
-		       cval(u, key, 4), cval(u, key, 8), cval(u, key, 7) * 1e3);
+		printf("  pass %d: moved %.0f, failed (no copy) %.0f, array busy %.0f, slabs "
+		       "reclaimed %.0f, pages freed %.0f, %.3f ms\n", pass, cval(u, key, 0),
+		       cval(u, key, 2), cval(u, key, 9), cval(u, key, 4), cval(u, key, 8),
+		       cval(u, key, 7) * 1e3);
 	}
 }
 
