@@ -1093,6 +1093,16 @@ static void *defrag_main(void *arg)
 	return NULL;
 }
 
+/* CPU time of the thread whose clock is @clock (pthread_getcpuclockid()). */
+static double thread_cpu_seconds(clockid_t clock)
+{
+	struct timespec ts;
+
+	if (clock == CLOCK_THREAD_CPUTIME_ID || clock_gettime(clock, &ts))
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void sleep_seconds(double secs)
 {
 	struct timespec ts = { (time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9) };
@@ -1117,7 +1127,8 @@ static int role_readers(const struct frag_opts *o)
 	struct workload_hooks h = { "readers", NULL, NULL };
 	struct readers_state *s = calloc(1, sizeof(*s));
 	pthread_t reader, churn, defrag;
-	double secs[2] = { 0, 0 };
+	double secs[2] = { 0, 0 }, cpu[2] = { 0, 0 };
+	clockid_t reader_clock;
 	unsigned long reads[2] = { 0, 0 }, churned[2] = { 0, 0 }, moved = 0, calls = 0;
 	double move_ns = 0;
 	const int rounds = FRAG_READER_ROUNDS;
@@ -1142,12 +1153,15 @@ static int role_readers(const struct frag_opts *o)
 		s->is_present[s->present[i]] = 1;
 
 	spawn_thread(&reader, reader_main, s);
+	if (pthread_getcpuclockid(reader, &reader_clock))
+		reader_clock = CLOCK_THREAD_CPUTIME_ID;	/* unusable: cpu stays 0 */
 	spawn_thread(&churn, churn_main, s);
 	sleep_seconds(0.2);	/* warm up: RCU registration, caches */
 	for (int r = 0; r < rounds; r++) {
 		for (int with = 0; with < 2; with++) {
 			struct xa_migration_stats m0, m1;
 			unsigned long r0, c0;
+			double cpu0;
 			uint64_t t0;
 
 			progress("readers", with ? "with continuous defrag" : "without defrag",
@@ -1156,11 +1170,13 @@ static int role_readers(const struct frag_opts *o)
 			xa_migration_get_stats(&m0);
 			r0 = atomic_load(&s->reader_ops);
 			c0 = atomic_load(&s->churn_ops);
+			cpu0 = thread_cpu_seconds(reader_clock);
 			t0 = bench_now_ns();
 			if (with)
 				spawn_thread(&defrag, defrag_main, s);
 			sleep_seconds(o->seconds);
 			reads[with] += atomic_load(&s->reader_ops) - r0;
+			cpu[with] += thread_cpu_seconds(reader_clock) - cpu0;
 			churned[with] += atomic_load(&s->churn_ops) - c0;
 			secs[with] += secs_since(t0);
 			xa_migration_get_stats(&m1);
@@ -1177,8 +1193,9 @@ static int role_readers(const struct frag_opts *o)
 	pthread_join(reader, NULL);
 	pthread_join(churn, NULL);
 	progress_clear();
-	emit("readers %lu %.6f %lu %.6f %lu %lu %lu %lu %.9f", reads[0], secs[0], reads[1],
-	     secs[1], churned[0], churned[1], moved, calls, move_ns / 1e9);
+	emit("readers %lu %.6f %lu %.6f %lu %lu %lu %lu %.9f %.6f %.6f", reads[0], secs[0],
+	     reads[1], secs[1], churned[0], churned[1], moved, calls, move_ns / 1e9, cpu[0],
+	     cpu[1]);
 	return 0;
 }
 
@@ -1568,6 +1585,14 @@ static void print_readers(const struct frag_opts *o)
 	       FRAG_READER_ROUNDS, o->seconds);
 	printf("  reader: %.2f M lookups/s without defrag, %.2f M lookups/s with: %.1f%%\n",
 	       without / 1e6, with / 1e6, 100.0 * with / without);
+	printf("  the reader had a CPU %.0f%% / %.0f%% of the time; per second of its CPU time: "
+	       "%.2f / %.2f M lookups (%.1f%%)\n",
+	       100.0 * cval(c, "readers", 9) / cval(c, "readers", 1),
+	       100.0 * cval(c, "readers", 10) / cval(c, "readers", 3),
+	       cval(c, "readers", 0) / cval(c, "readers", 9) / 1e6,
+	       cval(c, "readers", 2) / cval(c, "readers", 10) / 1e6,
+	       100.0 * (cval(c, "readers", 2) / cval(c, "readers", 10)) /
+		       (cval(c, "readers", 0) / cval(c, "readers", 9)));
 	printf("  churn: %.0f / %.0f pairs/s; defragmenter: %.0f calls, %.0f nodes moved "
 	       "(%.2f M nodes/s while moving)\n",
 	       cval(c, "readers", 4) / cval(c, "readers", 1),
