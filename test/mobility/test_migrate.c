@@ -15,6 +15,7 @@
 
 #include <uxa/page.h>
 
+#include "../xa_tree.h"
 #include "../xarray/xa_test.h"
 
 /* Enough entries for many slabs of nodes whatever XA_CHUNK_SHIFT is. */
@@ -68,20 +69,6 @@ static void check_contents(struct xarray *xa, const bool *kept)
 	XA_CHECK(xa);
 }
 
-static unsigned long count_nodes(const void *entry)
-{
-	const struct xa_node *node;
-	unsigned long n = 1;
-
-	if (!xa_is_node(entry))
-		return 0;
-	node = xa_to_node(entry);
-	if (node->shift)
-		for (unsigned int i = 0; i < XA_CHUNK_SIZE; i++)
-			n += count_nodes(node->slots[i]);
-	return n;
-}
-
 static struct kmem_cache_stats node_cache_stats(void)
 {
 	struct kmem_cache_stats st;
@@ -111,9 +98,9 @@ Test(migrate, defrag_moves_nodes_and_keeps_everything)
 	cr_assert_gt(after.nodes_moved, before.nodes_moved);
 	cr_assert_geq(after.lock_holds - before.lock_holds, 1);
 	cr_assert_lt(dense.bytes_held, sparse.bytes_held);
-	cr_assert_eq(dense.objects_in_use, count_nodes(xa.xa_head),
+	cr_assert_eq(dense.objects_in_use, xa_tree_count_nodes(xa.xa_head),
 		     "objects in use %lu, nodes in the tree %lu", dense.objects_in_use,
-		     count_nodes(xa.xa_head));
+		     xa_tree_count_nodes(xa.xa_head));
 	check_contents(&xa, kept);
 	xa_destroy_no_leak(&xa);
 }

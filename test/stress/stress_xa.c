@@ -34,6 +34,8 @@
 #include <uxa/slab.h>
 #include <uxa/xarray.h>
 
+#include "../xa_tree.h"
+
 #define STRIDE		4UL
 #define NR_STABLE	(1UL << 14)		/* indices [0, NR_STABLE) */
 #define RANGE_BASE	(1UL << 20)		/* multi-index region */
@@ -424,20 +426,6 @@ static void fill_stable(void)
 	}
 }
 
-static unsigned long count_nodes(const void *entry)
-{
-	const struct xa_node *node;
-	unsigned long n = 1;
-
-	if (!xa_is_node(entry))
-		return 0;
-	node = xa_to_node(entry);
-	if (node->shift)
-		for (unsigned int i = 0; i < XA_CHUNK_SIZE; i++)
-			n += count_nodes(node->slots[i]);
-	return n;
-}
-
 static unsigned long node_objects_in_use(void)
 {
 	struct kmem_cache_stats st;
@@ -485,7 +473,7 @@ int main(void)
 
 	CHECK(xa_check(&main_array) == 0, "main array fails xa_check");
 	CHECK(xa_check(&id_array) == 0, "id array fails xa_check");
-	live_nodes = count_nodes(main_array.xa_head) + count_nodes(id_array.xa_head);
+	live_nodes = xa_tree_count_nodes(main_array.xa_head) + xa_tree_count_nodes(id_array.xa_head);
 	CHECK(node_objects_in_use() == live_nodes, "node objects in use %lu != live nodes %lu",
 	      node_objects_in_use(), live_nodes);
 	xa_migration_get_stats(&ms);
