@@ -52,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uxa/page.h>
 #include <uxa/rcu.h>
 #include <uxa/slab.h>
 #include <uxa/xarray.h>
@@ -92,8 +93,8 @@ enum xf_op {
 	XF_EXTRACT = 20,	/* xa_extract */
 	XF_DESTROY = 21,	/* xa_destroy */
 	XF_FAIL_ALLOC = 22,	/* fail the n-th node allocation of the next writer */
-	XF_DEFRAG = 23,		/* reserved: "defragment the xa_node cache now" */
-	XF_COMPACT = 24,	/* reserved: "compact the page allocator now" */
+	XF_DEFRAG = 23,		/* defragment the xa_node cache now (nodes move) */
+	XF_COMPACT = 24,	/* compact the page allocator now (nodes move) */
 	XF_SPLIT = 25,		/* xas_split_alloc + xas_split of a multi-index entry */
 	XF_FOR_EACH_ERASE = 26,	/* xa_for_each_marked erasing what it visits */
 	XF_CREATE_RANGE = 27,	/* xas_create_range, then fill the range under one lock */
@@ -1297,6 +1298,45 @@ static unsigned long nodes_in_use(void)
 }
 
 /* Runs one operation; returns whether it may have changed @a. */
+/* ------------------------------------------------------------------ */
+/* Moving nodes: every array must read exactly as before.              */
+
+/* Each costs an RCU barrier (~10 ms): a few per input keep fuzzing fast. */
+#define XF_MAX_MOBILITY_OPS	2
+static unsigned int xf_mobility_ops;	/* this input's, so far */
+
+static void sweep_all_arrays(void)
+{
+	for (unsigned int i = 0; i < XF_NR_ARRAYS; i++)
+		sweep_array(&xf_arrays[i]);
+}
+
+static void op_defrag(struct xf_input *in)
+{
+	int pct = xf_byte(in) % 101;
+	long pages;
+
+	if (xf_mobility_ops++ >= XF_MAX_MOBILITY_OPS)
+		return;
+	pages = xf_byte(in) & 1 ? xa_defrag_nodes(pct)
+				: kmem_cache_defrag(xa_node_cache(), pct);
+	XF_CHECK(pages >= 0, "defrag(%d%%): %ld", pct, pages);
+	sweep_all_arrays();
+}
+
+static void op_compact(struct xf_input *in)
+{
+	unsigned int order = xf_byte(in) % (UXA_MAX_ORDER + 1);
+	struct uxa_compact_stats st;
+	int ret;
+
+	if (xf_mobility_ops++ >= XF_MAX_MOBILITY_OPS)
+		return;
+	ret = uxa_page_compact(order, &st);
+	XF_CHECK(ret == 0 || ret == -EAGAIN || ret == -ENOMEM, "compact(%u): %d", order, ret);
+	sweep_all_arrays();
+}
+
 static bool run_op(struct xf_array *a, enum xf_op op, struct xf_input *in, bool locked)
 {
 	switch (op) {
@@ -1371,14 +1411,10 @@ static bool run_op(struct xf_array *a, enum xf_op op, struct xf_input *in, bool 
 		xf_pending_fail = 1 + xf_byte(in) % 4;
 		return false;
 	case XF_DEFRAG:
-		/*
-		 * Reserved for the lead: "defragment now", e.g.
-		 * kmem_cache_defrag(xa_node_cache(), pct from the next byte),
-		 * then sweep every array (nodes moved, nothing else changed).
-		 */
+		op_defrag(in);
 		return false;
 	case XF_COMPACT:
-		/* Reserved for the lead: "compact the page allocator now". */
+		op_compact(in);
 		return false;
 	case XF_SPLIT:
 		op_split(a, in);
@@ -1419,6 +1455,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	arrays_init();
 	xf_pending_fail = 0;
+	xf_mobility_ops = 0;
 	xf_armed = false;
 	for (xf_op_no = 0; in.left && xf_op_no < XF_MAX_OPS; xf_op_no++) {
 		uint8_t b = xf_byte(&in);

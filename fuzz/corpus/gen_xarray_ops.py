@@ -229,7 +229,17 @@ SEEDS = {
                 op(CONFLICT) + huge(0) + [4] + op(CONFLICT) + idx(0x3000) + [12],
     "mixed": fill(20, step=13) + store_range(idx(64), 5, val(7)) + mark(idx(70), 1) +
              op(ALLOC, ALLOC_ARR) + [0] + val(1) + [0] + op(RESERVE) + idx(3) + [0] +
-             erase(idx(64)) + readers() + readers(ALLOC_ARR) + op(DEFRAG) + op(COMPACT) + readers(),
+             erase(idx(64)) + readers() + readers(ALLOC_ARR) + op(DEFRAG) + [50, 1] +
+             op(COMPACT) + [3] + readers(),
+    # Nodes move under the model: sparse trees thinned out, then defragmented
+    # (DEFRAG pct, selector: odd xa_defrag_nodes, even kmem_cache_defrag) or
+    # compacted (COMPACT order); every array is swept afterwards.
+    "defrag": fill(120, step=64) + [b for k in range(120) if k % 8 for b in erase(idx(k * 64))] +
+              mark(idx(0), 1) + op(DEFRAG) + [100, 1] + readers() +
+              fill(40, step=64, base=32) + op(DEFRAG) + [60, 0] + readers(),
+    "compact": fill(120, step=64, arr=ALLOC_ARR) + fill(60, step=128) +
+               [b for k in range(60) if k % 4 for b in erase(idx(k * 128))] +
+               op(COMPACT) + [6] + readers() + op(COMPACT) + [0] + readers(ALLOC_ARR),
     # Minimised reproducers of bugs the fuzzer found (kept as regressions).
     "crash-nr-values-multi": store_order(idx(0), 8, val(1)) + store(idx(70), ptr(3)),
     "crash-find-after-marked-multi": store_order(idx(0), 7, val(1)) + mark(idx(0), 0) +
