@@ -277,51 +277,99 @@ static bool xa_node_in(const struct xa_node *node, const struct xarray *xa)
 }
 
 /*
- * Move every node among @objects[@first..@nr) that belongs to @peek, the
- * array objects[@first] was seen in, under one hold of that array's lock.
- * The copies are allocated before the window opens (settling writers never
- * wait for an allocation). @done marks what is finished. Return: nodes moved.
+ * Lock the array of the first picked node still in a tree (the first may
+ * have been retired since the peek). Inside the window. Return: the locked
+ * array, or NULL if none is left in a tree or the array stayed busy.
+ */
+static struct xarray *xa_lock_batch_array(void **objects, const unsigned int *picked,
+					  unsigned int nr)
+{
+	for (unsigned int k = 0; k < nr; k++) {
+		struct xa_node *node = objects[picked[k]];
+		struct xarray *xa = xa_lock_node_array(node);
+		struct xarray *now;
+
+		if (xa)
+			return xa;
+		/* Pairs with the release in xa_node_set_array(). */
+		now = sync_load_acquire(&node->array);
+		if (now && now != XA_RCU_FREE)
+			return NULL;	/* busy, not retired: give up on this array */
+	}
+	return NULL;
+}
+
+/*
+ * Warm what moving @victim will write: the link from its parent, and the
+ * parent pointers of its children. Pure prefetches of possibly stale
+ * addresses (outside the lock), which never fault; the walk that matters
+ * happens under the lock.
+ */
+static void xa_prefetch_links(const struct xa_node *victim)
+{
+	const struct xa_node *parent = sync_load_relaxed(&((struct xa_node *)victim)->parent);
+
+	if (parent)
+		__builtin_prefetch(&parent->slots[victim->offset], 1);
+	if (!victim->shift)
+		return;
+	for (unsigned int i = 0; i < XA_CHUNK_SIZE; i++) {
+		void *entry = sync_load_relaxed(&((struct xa_node *)victim)->slots[i]);
+
+		if (xa_is_node(entry))
+			__builtin_prefetch(&xa_to_node(entry)->parent, 1);
+	}
+}
+
+/*
+ * Move the nodes among @objects[@first..@nr) that belong to @peek, the
+ * array objects[@first] was seen in (up to one batch of copies), under one
+ * hold of that array's lock. The copies are allocated before the window
+ * opens (settling writers never wait for an allocation). Every node picked
+ * is marked done: moved, retired meanwhile, left for want of a copy, or
+ * left because the array stayed busy. Return: nodes moved.
  */
 static unsigned int xa_migrate_array_batch(struct kmem_cache *s, void **objects,
 					   unsigned int first, unsigned int nr, bool *done,
 					   const struct xarray *peek)
 {
 	struct xa_node *copies[XA_MIGRATE_BATCH];
+	unsigned int picked[XA_MIGRATE_BATCH];
 	struct xarray *xa;
-	unsigned int want = 0, have, used = 0, moved = 0;
+	unsigned int want = 0, have, used = 0;
 
 	/* @peek is only compared here, never dereferenced: no window yet. */
-	for (unsigned int i = first; i < nr && want < XA_MIGRATE_BATCH; i++)
-		if (!done[i] && xa_node_in(objects[i], peek))
-			want++;
+	for (unsigned int i = first; i < nr && want < XA_MIGRATE_BATCH; i++) {
+		if (!done[i] && xa_node_in(objects[i], peek)) {
+			picked[want++] = i;
+			done[i] = true;
+		}
+	}
 	have = xa_alloc_copies(s, copies, want);
 	if (have < want)
 		xa_stat_add(&xa_mig_stats.nodes_failed, want - have);
-	if (!have) {
-		done[first] = true;
+	if (!have)
 		return 0;
-	}
+	for (unsigned int k = 0; k < have; k++)
+		xa_prefetch_links(objects[picked[k]]);
 
 	migration_window_open();
-	xa = xa_lock_node_array(objects[first]);
+	xa = xa_lock_batch_array(objects, picked, have);
 	if (xa) {
 		xa_stat_add(&xa_mig_stats.lock_holds, 1);
-		for (unsigned int i = first; i < nr && used < have; i++) {
-			struct xa_node *victim = objects[i];
+		for (unsigned int k = 0; k < have; k++) {
+			struct xa_node *victim = objects[picked[k]];
 
-			if (done[i] || sync_load_relaxed(&victim->array) != xa)
-				continue;
-			xa_migrate_one(xa, victim, copies[used++]);
-			done[i] = true;
-			moved++;
+			/* Under the lock: still in this tree, or retired meanwhile. */
+			if (sync_load_relaxed(&victim->array) == xa)
+				xa_migrate_one(xa, victim, copies[used++]);
 		}
 		xa_unlock_migrated(xa);
 	}
 	migration_window_close();
-	done[first] = true;	/* moved, retired meanwhile, busy or out of copies */
-	for (unsigned int i = used; i < have; i++)
-		kmem_cache_free(s, copies[i]);	/* never published */
-	return moved;
+	for (unsigned int k = used; k < have; k++)
+		kmem_cache_free(s, copies[k]);	/* never published */
+	return used;
 }
 
 /*
