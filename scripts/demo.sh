@@ -5,6 +5,7 @@
 # fragmentation demo (benchmarks/frag), then the benchmark tables that
 # compare uxa with its peers (slab_bench, xa_bench). Arguments are passed
 # to frag (e.g. an object count). UXA_DEMO_QUICK=1 shrinks every run.
+# The fragmentation plot lands in results/frag.svg (and .png).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -25,7 +26,10 @@ for b in frag slab_bench xa_bench; do
 	echo
 	echo "######## $b"
 	if [ "$b" = frag ]; then
-		"$exe" "${quick[@]}" "$@"
+		# frag writes its plot (frag.svg/.png) and data into the current
+		# directory: keep them out of the source tree.
+		mkdir -p results
+		(cd results && "../$exe" "${quick[@]}" "$@")
 	else
 		"$exe" "${quick[@]}"
 	fi
