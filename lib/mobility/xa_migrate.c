@@ -116,7 +116,7 @@ void xa_migration_settle(void)
 		return;
 	while (sync_load_acquire(&xa_migration_seq) == seq) {
 		if (++spins < 128)
-			ck_pr_stall();
+			sync_cpu_relax();
 		else
 			sched_yield();
 	}
@@ -214,7 +214,7 @@ static struct xarray *xa_lock_node_array(struct xa_node *node)
 			sched_yield();
 			migration_window_open();
 		} else {
-			ck_pr_stall();
+			sync_cpu_relax();
 		}
 	}
 	xa_stat_add(&xa_mig_stats.arrays_busy, 1);

@@ -89,6 +89,8 @@
 	__atomic_compare_exchange_n((p), (expected), (desired), false, \
 				    __ATOMIC_RELAXED, __ATOMIC_RELAXED)
 #define sync_fence_seq_cst()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
+/* A spin-wait hint (pause): no ordering, just kinder to the sibling thread. */
+#define sync_cpu_relax()		ck_pr_stall()
 
 /* ------------------------------------------------------------------ */
 /* RCU-protected pointers.                                             */
