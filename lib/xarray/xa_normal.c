@@ -10,7 +10,10 @@
  * Readers never lock: they run under the RCU read lock, which they take
  * themselves, and restart from the head when they meet XA_RETRY_ENTRY (a
  * node retired under them). xa_load() has its own inlined walk: it is the
- * hot path.
+ * hot path. So does xa_find_after() without a mark, xa_for_each()'s step: it
+ * walks down like xa_load() and scans the leaf it lands in, and hands
+ * everything unusual (multi-index entries, retry and zero entries, holes
+ * above the leaf) to the general xas_find() search.
  */
 #include "xarray/xa_internal.h"
 
@@ -150,30 +153,101 @@ static bool xas_sibling(const struct xa_state *xas)
 	return (xas->xa_index & mask) > ((unsigned long)xas->xa_offset << node->shift);
 }
 
-UXA_API void *xa_find_after(struct xarray *xa, unsigned long *indexp, unsigned long max,
-			    xa_mark_t filter)
+/*
+ * The general search for xa_find_after(): the first entry after @after, at
+ * or after @start (> @after), that matches @filter. RCU read lock held.
+ */
+static void *xa_find_after_walk(struct xarray *xa, unsigned long start, unsigned long after,
+				unsigned long max, xa_mark_t filter, unsigned long *indexp)
 {
-	XA_STATE(xas, xa, *indexp + 1);
+	XA_STATE(xas, xa, start);
 	void *entry;
 
-	if (xas.xa_index == 0)
-		return NULL;
-
-	sync_rcu_read_lock();
 	for (;;) {
 		entry = xas_find_filtered(&xas, max, filter);
 		if (xas_invalid(&xas))
 			break;
 		/* A marked search moves back to the first index of the entry. */
-		if (xas_sibling(&xas) || xas.xa_index <= *indexp)
+		if (xas_sibling(&xas) || xas.xa_index <= after)
 			continue;
 		if (!xas_retry(&xas, entry))
 			break;
 	}
-	sync_rcu_read_unlock();
-
 	if (entry)
 		*indexp = xas.xa_index;
+	return entry;
+}
+
+/*
+ * xa_for_each()'s step, the common case: any present entry in
+ * (@after, @max], found in the leaf that holds @after + 1. Walks down as
+ * xa_load_walk() does (shifts derived from the top node's) and scans that
+ * leaf from there. Anything else -- a head that is no node, a hole or a
+ * multi-index entry on the way down, an internal entry in the leaf (a
+ * sibling, a retry or a zero entry), the leaf's end -- goes to the general
+ * search, from the leaf's next index when the leaf held nothing more.
+ * RCU read lock held.
+ */
+static void *xa_find_after_present(struct xarray *xa, unsigned long after, unsigned long max,
+				   unsigned long *indexp)
+{
+	unsigned long index = after + 1, base, last;
+	struct xa_node *node;
+	unsigned int shift, offset, end;
+	void *entry;
+
+	entry = xa_head(xa);
+	if (unlikely(!xa_is_node(entry)))
+		goto walk;
+	node = xa_to_node(entry);
+	shift = node->shift;
+	if ((index >> shift) > XA_CHUNK_MASK)
+		return NULL;	/* beyond the tree: nothing after @after */
+	while (shift) {
+		UXA_ASSERT(node->shift == shift);
+		entry = xa_entry(node, (index >> shift) & XA_CHUNK_MASK);
+		if (unlikely(!xa_is_node(entry)))
+			goto walk;
+		node = xa_to_node(entry);
+		shift -= XA_CHUNK_SHIFT;
+	}
+	UXA_ASSERT(node->shift == 0);
+
+	base = index & ~XA_CHUNK_MASK;
+	last = max - base;	/* the last offset worth a look */
+	end = last < XA_CHUNK_MASK ? (unsigned int)last : XA_CHUNK_MASK;
+	for (offset = index & XA_CHUNK_MASK; offset <= end; offset++) {
+		entry = xa_entry(node, offset);
+		if (!entry)
+			continue;
+		if (unlikely(xa_is_internal(entry)))
+			goto walk;
+		*indexp = base + offset;
+		return entry;
+	}
+	/* Nothing more in this leaf: search on from the next one (if any). */
+	if (end < XA_CHUNK_MASK || base + XA_CHUNK_SIZE == 0)
+		return NULL;
+	index = base + XA_CHUNK_SIZE;
+walk:
+	return xa_find_after_walk(xa, index, after, max, XA_PRESENT, indexp);
+}
+
+UXA_API void *xa_find_after(struct xarray *xa, unsigned long *indexp, unsigned long max,
+			    xa_mark_t filter)
+{
+	unsigned long after = *indexp;
+	void *entry;
+
+	if (after >= max)
+		return NULL;
+
+	sync_rcu_read_lock();
+	if (filter < XA_MAX_MARKS)
+		entry = xa_find_after_walk(xa, after + 1, after, max, filter, indexp);
+	else
+		entry = xa_find_after_present(xa, after, max, indexp);
+	sync_rcu_read_unlock();
 	return entry;
 }
 
