@@ -232,9 +232,41 @@ static void xa_unlock_migrated(struct xarray *xa)
 /* The slab callbacks.                                                 */
 
 /*
+ * Warm every line of a victim and of its copy: the memcpy under xa_lock
+ * reads the one and writes the other whole, and both are cold (a sparse
+ * slab last touched long ago; a copy fresh from the allocator). The victim
+ * is fetched from can_free, which reads its header anyway, so the misses
+ * overlap the slab unlock and the copies' allocation; the copy as soon as
+ * it is allocated. Objects are not line-aligned: the last byte's line is
+ * fetched too. Pure prefetches (they never fault, and the memory stays
+ * ours: the slab is isolated, the copy unpublished). In the "frag" demo
+ * they took reclaim from ~555 to ~450 ns per node.
+ */
+#define XA_PREFETCH_STRIDE	64u
+
+static void xa_prefetch_victim(const struct xa_node *node)
+{
+	const char *p = (const char *)node;
+
+	for (size_t off = 0; off < sizeof(*node); off += XA_PREFETCH_STRIDE)
+		__builtin_prefetch(p + off, 0);
+	__builtin_prefetch(p + sizeof(*node) - 1, 0);
+}
+
+static void xa_prefetch_copy(const struct xa_node *node)
+{
+	const char *p = (const char *)node;
+
+	for (size_t off = 0; off < sizeof(*node); off += XA_PREFETCH_STRIDE)
+		__builtin_prefetch(p + off, 1);
+	__builtin_prefetch(p + sizeof(*node) - 1, 1);
+}
+
+/*
  * Phase one, slab locked: refuse if any node is preallocated (owned by a
  * writer between lock drops). Nodes in a tree or retired are fine; their
- * memory is guaranteed by the isolation of their slab (see above).
+ * memory is guaranteed by the isolation of their slab (see above). Starts
+ * fetching each node for the reclaim that follows.
  */
 static bool xa_node_can_free(struct kmem_cache *s, void **objects, unsigned int nr,
 			     void *private)
@@ -249,6 +281,7 @@ static bool xa_node_can_free(struct kmem_cache *s, void **objects, unsigned int 
 			xa_stat_add(&xa_mig_stats.slabs_refused, 1);
 			return false;
 		}
+		xa_prefetch_victim(node);
 	}
 	return true;
 }
@@ -350,8 +383,10 @@ static unsigned int xa_migrate_array_batch(struct kmem_cache *s, void **objects,
 		xa_stat_add(&xa_mig_stats.nodes_failed, want - have);
 	if (!have)
 		return 0;
-	for (unsigned int k = 0; k < have; k++)
+	for (unsigned int k = 0; k < have; k++) {
+		xa_prefetch_copy(copies[k]);
 		xa_prefetch_links(objects[picked[k]]);
+	}
 
 	migration_window_open();
 	xa = xa_lock_batch_array(objects, picked, have);
