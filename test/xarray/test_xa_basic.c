@@ -73,6 +73,9 @@ Test(xa_basic, shrink_back_to_a_single_entry)
 	cr_assert_null(xa_store_index(&xa, 0, GFP_KERNEL));
 	cr_assert_null(xa_store_index(&xa, 1, GFP_KERNEL));
 
+	/* The RCU read lock keeps the retired node readable below: a grace
+	 * period can end under xa_lock in userspace (doc/design.md, section 5). */
+	uxa_rcu_read_lock();
 	xas_lock(&xas);
 	cr_assert_eq(xas_load(&xas), xa_mk_index(1));
 	node = xas.xa_node;
@@ -84,6 +87,7 @@ Test(xa_basic, shrink_back_to_a_single_entry)
 	cr_assert(xa_is_retry(node->slots[0]), "readers in the old node must retry");
 	cr_assert_null(xas_load(&xas));
 	xas_unlock(&xas);
+	uxa_rcu_read_unlock();
 	cr_assert_eq(xa.xa_head, xa_mk_index(0), "index 0 lives in the head again");
 	cr_assert_eq(xa_load(&xa, 0), xa_mk_index(0));
 	XA_CHECK(&xa);
