@@ -64,7 +64,9 @@
 #define SLAB_MIN_ALIGN		sizeof(void *)
 #define SLAB_CACHE_LINE		64u
 #define SLAB_POISON_BYTE	0x6b	/* as the kernel's POISON_FREE */
-#define SLAB_KEEP_EMPTY		2u	/* empty slabs a cache keeps before releasing */
+/* Empty slabs a cache keeps before releasing more (like SLUB's min_partial);
+ * with 2, slab_bench's 4 KiB alloc+free took 234 ns instead of 147. */
+#define SLAB_KEEP_EMPTY		8u
 
 /* Thread-local variables of the slab: initial-exec, so that the fast path
  * reads them %fs-relative instead of calling __tls_get_addr (the library
