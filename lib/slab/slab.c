@@ -3,18 +3,27 @@
  * slab.c - object caches: creation, the per-thread allocation fast path,
  * frees, slab lists, shrinking and statistics.
  *
- * Fast path (no shared lock, SLUB-like): each thread owns at most one
- * ACTIVE slab per cache, found through a thread-local table indexed by
- * the cache's fixed index and validated by the cache's incarnation number
- * (gen). The owner takes a whole word of free bits at once with an atomic
+ * Fast path (no shared lock, SLUB-like): each thread allocates from at
+ * most one ACTIVE slab per cache, found through a thread-local table
+ * indexed by the cache's fixed index and validated by the cache's
+ * incarnation number (gen). The owner takes a whole word of free bits at once with an atomic
  * exchange (owner_bits) and hands objects out of it with plain bit
  * operations; a free by the owner into that same word is a plain OR. Other
  * frees are a release fetch_or on the slab's bitmap and a decrement of its
  * inuse count; only a free that moves inuse to 0 or away from "full" takes
  * the cache lock, to move the slab between lists. A thread that exhausts
  * its slab (no owner bits, no word with remote frees) puts it back on the
- * lists and takes a partial slab, an empty one, or a new one, under the
- * cache lock. Thread exit gives the thread's active slabs back.
+ * lists and takes one of its kept slabs (no lock), else a partial slab, an
+ * empty one, or a new one, under the cache lock. Thread exit gives the
+ * thread's active and kept slabs back.
+ *
+ * Kept slabs (per-thread partial slabs, as SLUB's per-cpu partial list): a
+ * thread whose free makes a full slab partial keeps it for itself (a few
+ * per cache), so the slabs a thread frees into are the ones it allocates
+ * from next, and its further frees into them take no lock and touch no
+ * line another thread is using. Without them, two threads on one cache
+ * traded slabs through the shared partial list: one allocated from a slab
+ * while the other still freed into it.
  *
  * Invariants: see slab_internal.h. In particular, a free never writes into
  * object memory unless the cache poisons (SLAB_POISON, ASan), and then
@@ -50,25 +59,47 @@ struct slab_tls_entry {
 	unsigned long gen;		/* the cache incarnation this entry belongs to */
 	struct kmem_cache *cache;	/* type-stable: safe to lock at thread exit */
 	struct slab *active;		/* this thread's ACTIVE slab of the cache, or NULL */
+	unsigned int nr_kept;
+	/* Kept slabs: ACTIVE, owned by this thread, not yet allocated from. */
+	struct slab *kept[SLAB_THREAD_PARTIAL_MAX];
 };
 
 static SLAB_TLS struct slab_tls_entry *slab_tls;
 static SLAB_TLS unsigned int slab_tls_cap;
+/* Its address identifies the thread in slab->owner_thread. */
+static SLAB_TLS char slab_thread_token;
 static pthread_key_t slab_tls_key;
 static pthread_once_t slab_tls_key_once = PTHREAD_ONCE_INIT;
 
 static void slab_deactivate(struct kmem_cache *s, unsigned long gen, struct slab *slab);
 
-/* Thread exit: give every active slab back, then drop the table. */
+static inline const void *slab_self(void)
+{
+	return &slab_thread_token;
+}
+
+/* Give back the entry's active and kept slabs. */
+static void slab_tls_entry_flush(struct slab_tls_entry *e)
+{
+	struct slab *slab;
+
+	if (e->active) {
+		slab = e->active;
+		e->active = NULL;
+		slab_deactivate(e->cache, e->gen, slab);
+	}
+	while (e->nr_kept) {
+		slab = e->kept[--e->nr_kept];
+		slab_deactivate(e->cache, e->gen, slab);
+	}
+}
+
+/* Thread exit: give every active and kept slab back, then drop the table. */
 static void slab_tls_exit(void *unused)
 {
 	(void)unused;
-	for (unsigned int i = 0; i < slab_tls_cap; i++) {
-		struct slab_tls_entry *e = &slab_tls[i];
-
-		if (e->active)
-			slab_deactivate(e->cache, e->gen, e->active);
-	}
+	for (unsigned int i = 0; i < slab_tls_cap; i++)
+		slab_tls_entry_flush(&slab_tls[i]);
 	free(slab_tls);
 	slab_tls = NULL;
 	slab_tls_cap = 0;
@@ -120,10 +151,11 @@ static struct slab_tls_entry *slab_tls_get(struct kmem_cache *s)
 	}
 	e = &slab_tls[s->index];
 	if (e->gen != gen) {
-		/* A previous incarnation's slab was taken back by its destroy. */
+		/* A previous incarnation's slabs were taken back by its destroy. */
 		e->gen = gen;
 		e->cache = s;
 		e->active = NULL;
+		e->nr_kept = 0;
 	}
 	return e;
 }
@@ -191,6 +223,11 @@ static void slab_layout(struct kmem_cache *s, unsigned int size, unsigned int al
 	s->order = slab_pick_order(s->size);
 	s->objects = slab_objects_for(s->size, s->order);
 	s->map_words = (s->objects + SLAB_BITS_PER_WORD - 1) / SLAB_BITS_PER_WORD;
+	s->thread_partial = SLAB_THREAD_PARTIAL_OBJECTS / s->objects;
+	if (s->thread_partial < 2)
+		s->thread_partial = 2;
+	if (s->thread_partial > SLAB_THREAD_PARTIAL_MAX)
+		s->thread_partial = SLAB_THREAD_PARTIAL_MAX;
 	s->reciprocal = (uint32_t)(((1ULL << 32) + s->size - 1) / s->size);
 }
 
@@ -421,6 +458,8 @@ void slab_retire_locked(struct kmem_cache *s, struct slab *slab)
 	bool rcu = s->flags & SLAB_TYPESAFE_BY_RCU;
 
 	UXA_ASSERT(sync_load_relaxed(&slab->inuse) == 0);
+	sync_store_relaxed(&slab->owner_thread, NULL);
+	sync_store_relaxed(&slab->kept, 0u);
 	slab->rcu_cache = s;
 	if (rcu)
 		sync_fetch_add_relaxed(&s->nr_rcu_pending, 1);
@@ -528,6 +567,8 @@ static struct slab *slab_new(struct kmem_cache *s, gfp_t gfp)
 	sync_spin_lock(&s->lock);
 	sync_store_relaxed(&slab->cache, s);
 	sync_store_relaxed(&slab->state, SLAB_STATE_ACTIVE);
+	sync_store_relaxed(&slab->owner_thread, slab_self());
+	sync_store_relaxed(&slab->kept, 0u);
 	slab_list_add(&s->active, slab, false);
 	/* Under the cache lock, so kmem_cache_setup_mobility() (which retags
 	 * existing slabs under it) cannot miss this one. Release store: an
@@ -553,10 +594,36 @@ static struct slab *slab_take_listed(struct kmem_cache *s)
 	}
 	if (slab) {
 		sync_store_relaxed(&slab->state, SLAB_STATE_ACTIVE);
+		sync_store_relaxed(&slab->owner_thread, slab_self());
 		slab_list_add(&s->active, slab, false);
 	}
 	sync_spin_unlock(&s->lock);
 	return slab;
+}
+
+/*
+ * A free by this thread (entry @e) moved FULL @slab's inuse below "full":
+ * keep the slab for this thread's next refills instead of listing it as
+ * partial, if there is room. Cache lock held.
+ * Return: true if the slab is now one of the thread's kept slabs.
+ */
+static bool slab_keep_locked(struct kmem_cache *s, struct slab_tls_entry *e, struct slab *slab)
+{
+	/* The slab may have changed hands, the cache its incarnation, since
+	 * the caller looked. */
+	if (e->nr_kept >= s->thread_partial || e->gen != sync_load_relaxed(&s->gen) ||
+	    slab_cache(slab) != s || slab_state(slab) != SLAB_STATE_FULL)
+		return false;
+	/* Acquire: as in slab_place_locked(); a kept slab has a free object. */
+	if (sync_load_acquire(&slab->inuse) >= s->objects)
+		return false;
+	slab_list_del(&s->full, slab);
+	sync_store_relaxed(&slab->state, SLAB_STATE_ACTIVE);
+	sync_store_relaxed(&slab->owner_thread, slab_self());
+	sync_store_relaxed(&slab->kept, 1u);
+	slab_list_add(&s->active, slab, false);
+	e->kept[e->nr_kept++] = slab;
+	return true;
 }
 
 /*
@@ -615,6 +682,8 @@ static void slab_deactivate(struct kmem_cache *s, unsigned long gen, struct slab
 	}
 	slab_return_owner_bits(slab);
 	slab_list_del(&s->active, slab);
+	sync_store_relaxed(&slab->owner_thread, NULL);
+	sync_store_relaxed(&slab->kept, 0u);
 	retired = slab_place_locked(s, slab);
 	sync_spin_unlock(&s->lock);
 	if (retired)
@@ -624,13 +693,9 @@ static void slab_deactivate(struct kmem_cache *s, unsigned long gen, struct slab
 void slab_deactivate_mine(struct kmem_cache *s)
 {
 	struct slab_tls_entry *e = slab_tls_lookup(s);
-	struct slab *slab;
 
-	if (!e || !e->active)
-		return;
-	slab = e->active;
-	e->active = NULL;
-	slab_deactivate(s, e->gen, slab);
+	if (e)
+		slab_tls_entry_flush(e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -665,7 +730,14 @@ static struct slab *slab_refill(struct kmem_cache *s, gfp_t gfp)
 		e->active = NULL;
 		slab_deactivate(s, e->gen, slab);
 	}
-	slab = slab_take_listed(s);
+	/* A kept slab: ACTIVE and ours already, no lock. It has a free
+	 * object: nobody allocated from it since it was kept. */
+	if (e->nr_kept) {
+		slab = e->kept[--e->nr_kept];
+		sync_store_relaxed(&slab->kept, 0u);
+	} else {
+		slab = slab_take_listed(s);
+	}
 	if (!slab) {
 		slab = slab_new(s, gfp);
 		if (!slab)
@@ -792,20 +864,24 @@ static struct kmem_cache *slab_wrong_cache(struct kmem_cache *s, struct kmem_cac
 #endif
 }
 
-/* A free that may have moved inuse across 0 or "full": fix the lists. */
-static void slab_free_relist(struct kmem_cache *s, struct slab *slab)
+/* A free that may have moved inuse across 0 or "full": fix the lists, or
+ * keep the slab for this thread (entry @e, if it may keep it). */
+static void slab_free_relist(struct kmem_cache *s, struct slab *slab, struct slab_tls_entry *e)
 {
-	struct slab *retired;
+	struct slab *retired = NULL;
 
 	sync_spin_lock(&s->lock);
-	retired = slab_relist_locked(s, slab);
+	if (!e || !slab_keep_locked(s, e, slab))
+		retired = slab_relist_locked(s, slab);
 	sync_spin_unlock(&s->lock);
 	if (retired)
 		slab_release(s, retired);
 }
 
-/* Free into a slab that is not this thread's active one (or another word). */
-static void slab_free_remote(struct kmem_cache *s, struct slab *slab, void *obj, unsigned int idx)
+/* Free into a slab that is not this thread's active one (or another word).
+ * @e: this thread's entry of @s, or NULL. */
+static void slab_free_remote(struct kmem_cache *s, struct slab *slab, void *obj, unsigned int idx,
+			     struct slab_tls_entry *e)
 {
 	unsigned int w = idx / SLAB_BITS_PER_WORD;
 	unsigned long bit = 1UL << (idx % SLAB_BITS_PER_WORD);
@@ -838,8 +914,16 @@ static void slab_free_remote(struct kmem_cache *s, struct slab *slab, void *obj,
 	 * acquire reads of inuse that decide to release the slab
 	 * (slab_place_locked(), slab_relist_locked(), mobility's settle). */
 	old_inuse = sync_fetch_sub_acq_rel(&slab->inuse, 1);
-	if (unlikely(old_inuse == s->objects || old_inuse == 1))
-		slab_free_relist(s, slab);
+	if (unlikely(old_inuse == s->objects || old_inuse == 1)) {
+		/* Our own ACTIVE slab (current or kept): only we can give it
+		 * back, and then it is placed by inuse under the lock. The
+		 * descriptor is type-stable, so reading it here is safe; a
+		 * token we read as ours was written by us (under the lock) and
+		 * can only be changed by us. */
+		if (sync_load_relaxed(&slab->owner_thread) == slab_self())
+			return;
+		slab_free_relist(s, slab, old_inuse == s->objects ? e : NULL);
+	}
 }
 
 __attribute__((cold))
@@ -894,7 +978,7 @@ UXA_API void kmem_cache_free(struct kmem_cache *s, void *obj)
 		sync_store_relaxed(&slab->owner_bits, bits | bit);
 		return;
 	}
-	slab_free_remote(s, slab, obj, idx);
+	slab_free_remote(s, slab, obj, idx, e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -966,7 +1050,8 @@ unsigned long slab_count_in_use_locked(struct kmem_cache *s)
 
 UXA_API int kmem_cache_get_stats(struct kmem_cache *s, struct kmem_cache_stats *st)
 {
-	unsigned long slabs, pending;
+	unsigned long slabs, pending, kept_empty = 0;
+	struct slab *slab;
 
 	if (!s || !st)
 		return -EINVAL;
@@ -981,9 +1066,14 @@ UXA_API int kmem_cache_get_stats(struct kmem_cache *s, struct kmem_cache_stats *
 	sync_spin_lock(&s->lock);
 	st->objects_in_use = slab_count_in_use_locked(s);
 	slabs = slab_count_slabs_locked(s);
+	/* Kept slabs are counted by their inuse, as if listed (racy, as
+	 * everything about ACTIVE slabs). */
+	slab_list_for_each(slab, &s->active)
+		if (sync_load_relaxed(&slab->kept) && !sync_load_relaxed(&slab->inuse))
+			kept_empty++;
 	st->slabs_full = s->full.nr;
-	st->slabs_partial = s->partial.nr + s->active.nr;
-	st->slabs_empty = s->empty.nr;
+	st->slabs_partial = s->partial.nr + s->active.nr - kept_empty;
+	st->slabs_empty = s->empty.nr + kept_empty;
 	st->slabs_isolated = s->isolated.nr;
 	st->defrag_slabs_vacated = s->defrag_vacated;
 	st->defrag_slabs_refused = s->defrag_refused;

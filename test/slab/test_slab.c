@@ -298,6 +298,70 @@ Test(slab_stats, counts_follow_allocations)
 	free(p);
 }
 
+/*
+ * Kept slabs (a thread's own partial slabs): counted by their inuse, taken
+ * back by destroy while their thread lives, given back at thread exit.
+ */
+static struct kmem_cache *kept_cache;
+static pthread_barrier_t kept_barrier;
+
+static void kept_alloc_free_batch(struct kmem_cache *s, unsigned int n)
+{
+	void **p = calloc(n, sizeof(*p));
+
+	cr_assert_not_null(p);
+	for (unsigned int i = 0; i < n; i++)
+		cr_assert_not_null(p[i] = kmem_cache_alloc(s, 0));
+	for (unsigned int i = 0; i < n; i++)
+		kmem_cache_free(s, p[i]);
+	free(p);
+}
+
+static void *kept_thread(void *arg)
+{
+	unsigned int n = *(unsigned int *)arg;
+
+	/* Three slabs filled and emptied by this thread: kept. */
+	kept_alloc_free_batch(kept_cache, n);
+	pthread_barrier_wait(&kept_barrier);	/* main destroys, recreates */
+	pthread_barrier_wait(&kept_barrier);
+	/* The entry of the destroyed incarnation is stale: not reused. */
+	kept_alloc_free_batch(kept_cache, n);
+	return NULL;
+}
+
+Test(slab_stats, kept_slabs_follow_destroy_and_thread_exit)
+{
+	struct kmem_cache_stats st;
+	unsigned int per, n;
+	pthread_t t;
+
+	kept_cache = kmem_cache_create("kept", 256, 0, 0, NULL);
+	per = stats_of(kept_cache).objects_per_slab;
+	n = 4 * per;
+	cr_assert_eq(pthread_barrier_init(&kept_barrier, NULL, 2), 0);
+	cr_assert_eq(pthread_create(&t, NULL, kept_thread, &n), 0);
+	pthread_barrier_wait(&kept_barrier);
+	st = stats_of(kept_cache);
+	cr_assert_eq(st.objects_in_use, 0);
+	cr_assert_eq(st.slabs_empty + st.slabs_partial + st.slabs_full, 4);
+	cr_assert_geq(st.slabs_empty, 3);
+	/* Slabs another thread keeps hold no object: destroy takes them. */
+	cr_assert_eq(kmem_cache_destroy(kept_cache), 0);
+	kept_cache = kmem_cache_create("kept2", 256, 0, 0, NULL);
+	pthread_barrier_wait(&kept_barrier);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	/* Thread exit gave its active and kept slabs back to the lists. */
+	st = stats_of(kept_cache);
+	cr_assert_eq(st.objects_in_use, 0);
+	cr_assert_eq(st.slabs_partial, 0);
+	cr_assert_eq(st.slabs_full, 0);
+	cr_assert_eq(kmem_cache_shrink(kept_cache), 0);
+	cr_assert_eq(stats_of(kept_cache).bytes_held, 0);
+	cr_assert_eq(kmem_cache_destroy(kept_cache), 0);
+	pthread_barrier_destroy(&kept_barrier);
+}
+
 Test(slab_stats, slabinfo_lists_every_cache)
 {
 	struct kmem_cache *a = kmem_cache_create("info-alpha", 100, 0, 0, NULL);
