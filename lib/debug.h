@@ -42,6 +42,25 @@ static inline void uxa_bug(const char *fmt, ...)
 	abort();
 }
 
+/*
+ * A user mistake debug builds stop at (a double free): uxa_bug() there;
+ * elsewhere one line on stderr ending in "; ignored", and the caller
+ * carries on without acting on it.
+ */
+__attribute__((format(printf, 1, 2), cold))
+static inline void uxa_debug_bug(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs(UXA_DEBUG ? "uxa: BUG: " : "uxa: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs(UXA_DEBUG ? "\n" : "; ignored\n", stderr);
+	va_end(ap);
+	if (UXA_DEBUG)
+		abort();
+}
+
 /* An invariant checked in debug builds only. */
 #if UXA_DEBUG
 #define UXA_ASSERT(cond) \

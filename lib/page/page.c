@@ -546,13 +546,8 @@ UXA_API void uxa_free_pages(void *addr, unsigned int order)
 			   addr, order);
 		break;
 	case FREE_DOUBLE:
-#if UXA_DEBUG
-		uxa_bug("uxa_free_pages(%p, %u): double free (inside free block %p of order %u)",
-			addr, order, block, block_order);
-#else
-		uxa_report("uxa_free_pages(%p, %u): double free (inside free block %p of order %u); ignored",
-			   addr, order, block, block_order);
-#endif
+		uxa_debug_bug("uxa_free_pages(%p, %u): double free (inside free block %p of order %u)",
+			      addr, order, block, block_order);
 		break;
 	case FREE_WRONG_ORDER:
 		uxa_report("uxa_free_pages(%p, %u): block was allocated with order %u; nothing freed",
@@ -563,13 +558,8 @@ UXA_API void uxa_free_pages(void *addr, unsigned int order)
 			   addr, order, block, block_order);
 		break;
 	case FREE_INTO_FREE:
-#if UXA_DEBUG
-		uxa_bug("uxa_free_pages(%p, %u): inside free block %p of order %u (double free?)",
-			addr, order, block, block_order);
-#else
-		uxa_report("uxa_free_pages(%p, %u): inside free block %p of order %u (double free?); ignored",
-			   addr, order, block, block_order);
-#endif
+		uxa_debug_bug("uxa_free_pages(%p, %u): inside free block %p of order %u (double free?)",
+			      addr, order, block, block_order);
 		break;
 	}
 }

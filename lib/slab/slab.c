@@ -828,11 +828,7 @@ static inline unsigned int slab_index_of(const struct kmem_cache *s, const struc
 __attribute__((cold))
 static void slab_double_free(struct kmem_cache *s, void *obj)
 {
-#if UXA_DEBUG
-	uxa_bug("kmem_cache_free(%s): double free of %p", s->name, obj);
-#else
-	uxa_report("kmem_cache_free(%s): double free of %p; ignored", s->name, obj);
-#endif
+	uxa_debug_bug("kmem_cache_free(%s): double free of %p", s->name, obj);
 }
 
 /*
